@@ -1,0 +1,64 @@
+"""Shared helpers for the collection's tests: run ansible-playbook from the checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The interpreter running pytest is the venv's; its ansible-* programs sit beside it.
+VENV_BIN = Path(sys.executable).parent
+# Variables that would point the Kubernetes client at a cluster the test did not choose.
+KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
+
+AnsibleRunner = Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout, which ansible.cfg makes importable as homelab.mlflow."""
+    link = REPO_ROOT / ".collections" / "ansible_collections" / "homelab" / "mlflow"
+    if link.resolve() != REPO_ROOT:
+        pytest.fail(f"{link} does not lead to the checkout: run `make setup` first")
+    return REPO_ROOT
+
+
+@pytest.fixture
+def run_ansible(repo_root: Path) -> AnsibleRunner:
+    """Run an ansible program (`ansible-playbook`, `ansible`, ...) of the venv in the checkout.
+
+    It uses the checkout's ansible.cfg and no Kubernetes settings from the caller's environment
+    unless passed in `env`. Returns the finished process; stdout and stderr are merged, as a
+    person reads them, into `.stdout`.
+    """
+
+    def run(
+        program: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess:
+        full_env = {k: v for k, v in os.environ.items() if k not in KUBERNETES_ENV}
+        full_env.update(
+            {
+                "ANSIBLE_CONFIG": str(repo_root / "ansible.cfg"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_FORCE_COLOR": "0",
+                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            }
+        )
+        full_env.update(env or {})
+        return subprocess.run(
+            [str(VENV_BIN / program), *args],
+            cwd=repo_root,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
