@@ -1,0 +1,100 @@
+# homelab.mlflow: set-up, checks and the local demo. Every target sets up what it needs,
+# so `make test` and `make demo` each work as one command on a fresh machine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+VENV_BIN := $(VENV)/bin
+VENV_PYTHON := $(VENV_BIN)/python
+# Written when requirements*.txt were installed into the venv; newer requirements re-install.
+SETUP_STAMP := $(VENV)/.requirements-installed
+# Makes the checkout importable as homelab.mlflow (ansible.cfg: collections_path).
+COLLECTION_LINK := .collections/ansible_collections/homelab/mlflow
+INVENTORY ?= inventories/local
+PLAYBOOK_ARGS ?=
+PYTEST_ARGS ?=
+SANITY_ARGS ?=
+# The Python version ansible-test sanity checks against (the venv's).
+SANITY_PYTHON ?= 3.11
+DIST ?= dist
+
+# The venv's tools first, also for the programs they start (ansible-lint runs ansible-playbook).
+export PATH := $(CURDIR)/$(VENV_BIN):$(PATH)
+
+.PHONY: help setup lint sanity unit test demo build clean distclean \
+	cluster-up cluster-down cluster-status collection-link sanity-pip-bootstrap
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup: $(SETUP_STAMP) collection-link ## create .venv with the pinned requirements and link the collection
+
+$(SETUP_STAMP): requirements.txt requirements-dev.txt
+	@test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@test "$$(readlink $(COLLECTION_LINK))" = ../../.. || ln -sfn ../../.. $(COLLECTION_LINK)
+
+lint: setup ## ansible-lint (production profile), ruff, yamllint
+	$(VENV_BIN)/ansible-lint
+	$(VENV_BIN)/ruff check .
+	$(VENV_BIN)/ruff format --check .
+	$(VENV_BIN)/yamllint .
+
+# ansible-test wants the collection at ansible_collections/<namespace>/<name>: copy what git
+# tracks or would track (untracked but not ignored) into such a tree and test it there.
+sanity: setup sanity-pip-bootstrap ## ansible-test sanity on a copy of the collection (local, no containers)
+	@tree=$$(mktemp -d); trap 'rm -rf "$$tree"' EXIT; \
+	dest="$$tree/ansible_collections/homelab/mlflow"; mkdir -p "$$dest"; \
+	git ls-files -z --cached --others --exclude-standard \
+	  | while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	  | tar --null --files-from=- -cf - | tar -xf - -C "$$dest"; \
+	cd "$$dest" && $(CURDIR)/$(VENV_BIN)/ansible-test sanity --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
+
+# ansible-test bootstraps pip in its sanity virtualenvs with a script it downloads from a host
+# not every machine reaches; tools/sanity/get_pip.py stands in for it (see its docstring).
+sanity-pip-bootstrap: setup
+	@pip_version=$$($(VENV_PYTHON) -c 'from ansible_test._internal.python_requirements import get_venv_packages as p; \
+	  print(p(type("Python", (), {"version": "$(SANITY_PYTHON)"}))["pip"])'); \
+	cached="$$HOME/.ansible/test/cache/get_pip_$${pip_version//./_}.py"; \
+	test -e "$$cached" || install -D -m 0644 tools/sanity/get_pip.py "$$cached"
+
+unit: setup ## unit tests (no cluster needed)
+	$(VENV_BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# One pytest run over tests/unit and tests/integration, so one closing count line sums them
+# up; the integration tests start the local cluster themselves.
+test: setup lint sanity ## everything CI runs: lint, sanity, unit and integration tests
+	$(VENV_BIN)/pytest tests $(PYTEST_ARGS)
+
+demo: setup cluster-up ## deploy to the local test cluster and show what runs
+	$(VENV_BIN)/ansible-playbook site.yml -i $(INVENTORY) $(PLAYBOOK_ARGS)
+	@echo
+	@echo "Deployed with inventory $(INVENTORY); the play's last task above reports each target."
+	@echo "Local cluster: 'make cluster-status' shows it, 'make cluster-down' stops it and removes its state."
+
+build: setup ## build the collection tarball into dist/
+	$(VENV_BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+cluster-up: setup ## start the local test cluster (writes .testcluster/kubeconfig)
+	$(VENV_PYTHON) tools/testcluster/testcluster.py up
+
+cluster-down: setup ## stop the local test cluster and remove its state
+	$(VENV_PYTHON) tools/testcluster/testcluster.py down
+
+cluster-status: setup ## show whether the local test cluster runs
+	$(VENV_PYTHON) tools/testcluster/testcluster.py status
+
+clean: ## remove build output, caches and the collection link (keeps .venv)
+	rm -rf $(DIST) .collections .ansible .pytest_cache .ruff_cache tests/output changelogs/.plugin-cache.yaml
+	rm -f homelab-mlflow-*.tar.gz
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)
