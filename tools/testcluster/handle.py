@@ -1,0 +1,61 @@
+"""A handle on one local test cluster, for the pytest fixture, molecule and the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from audit import AuditLog
+from testcluster import HERE, Layout, running
+
+
+class TestCluster:
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, layout: Layout | None = None, env: dict | None = None):
+        self.env = {**os.environ, **(env or {})}
+        self.layout = layout or Layout.from_env(self.env)
+        self.audit = AuditLog(self.layout.audit_log)
+
+    kubeconfig = property(lambda self: self.layout.kubeconfig)
+    server = property(lambda self: self.layout.server)
+    state = property(lambda self: self.layout.state)
+    kubectl_path = property(lambda self: self.layout.state / "bin" / "kubectl")
+
+    def _cli(self, command: str) -> None:
+        # A separate process, so the cluster's processes are not our children (no zombies when
+        # they stop, and they outlive this interpreter when asked to).
+        subprocess.run([sys.executable, str(HERE / "testcluster.py"), command], env=self.env, check=True)
+
+    def is_running(self) -> bool:
+        return running(self.layout)
+
+    def up(self) -> bool:
+        """Start it unless running; True when this call started it."""
+        if self.is_running():
+            return False
+        self._cli("up")
+        return True
+
+    def down(self) -> None:
+        self._cli("down")
+
+    def kubectl(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.kubectl_path), f"--kubeconfig={self.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+
+    def api_client(self):
+        from kubernetes import config
+
+        return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+    def pids(self) -> dict[str, int]:
+        from procs import Processes
+
+        return {name: pid for name, (pid, _) in Processes(self.state).recorded().items()}

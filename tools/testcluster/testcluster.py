@@ -1,0 +1,442 @@
+#!/usr/bin/env python3
+"""The local test cluster: a real Kubernetes control plane built from upstream, on 127.0.0.1.
+
+    testcluster.py up       build if needed, start etcd, kube-apiserver, kube-controller-manager,
+                            kube-scheduler, kwok and the stand-in controllers; safe to call twice
+    testcluster.py down     stop every process it started (by PID) and remove the state
+    testcluster.py status   what runs, and whether the API server is ready
+
+State (certificates, kubeconfig, logs, audit log, etcd data) lives in `.testcluster/` of the
+checkout, or in $HOMELAB_TESTCLUSTER_DIR; ports start at $HOMELAB_TESTCLUSTER_PORT_BASE (16443),
+so a second cluster can run beside the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+import pki  # noqa: E402
+from procs import Processes  # noqa: E402
+
+STANDINS_DIR = REPO / "tests" / "fakes" / "standins"
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one cluster keeps its state, and which ports it uses."""
+
+    state: Path
+    port_base: int
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> Layout:
+        state = Path(env.get("HOMELAB_TESTCLUSTER_DIR", REPO / ".testcluster")).resolve()
+        return cls(state, int(env.get("HOMELAB_TESTCLUSTER_PORT_BASE", "16443")))
+
+    apiserver_port = property(lambda self: self.port_base)
+    etcd_client_port = property(lambda self: self.port_base + 1)
+    etcd_peer_port = property(lambda self: self.port_base + 2)
+    controller_manager_port = property(lambda self: self.port_base + 3)
+    scheduler_port = property(lambda self: self.port_base + 4)
+    server = property(lambda self: f"https://127.0.0.1:{self.apiserver_port}")
+    kubeconfig = property(lambda self: self.state / "kubeconfig")
+    audit_log = property(lambda self: self.state / "audit.log")
+    pki_dir = property(lambda self: self.state / "pki")
+    kubeconfigs = property(lambda self: self.state / "kubeconfigs")
+
+    def component_kubeconfig(self, name: str) -> Path:
+        return self.kubeconfig if name == "admin" else self.kubeconfigs / f"{name}.kubeconfig"
+
+
+def log(message: str) -> None:
+    print(f"[testcluster] {message}", file=sys.stderr, flush=True)
+
+
+def build() -> Path:
+    """Build (or find cached) binaries; returns their directory."""
+    result = subprocess.run(["bash", str(HERE / "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
+    if result.returncode != 0:
+        raise ClusterError("building the test cluster binaries failed (see the output above)")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+# --- readiness -----------------------------------------------------------------------------
+
+
+def _ssl_context(layout: Layout) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(layout.pki_dir / "ca.crt"))
+    context.load_cert_chain(str(layout.pki_dir / "admin.crt"), str(layout.pki_dir / "admin.key"))
+    return context
+
+
+def api_ready(layout: Layout) -> bool:
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - fixed https URL on loopback
+            f"{layout.server}/readyz", context=_ssl_context(layout), timeout=3
+        ) as response:
+            return response.read().strip() == b"ok"
+    except (OSError, urllib.error.URLError, ssl.SSLError):
+        return False
+
+
+def wait_for(what: str, check, timeout: float, procs: Processes | None = None, name: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if procs and name and not procs.alive(name):
+            raise ClusterError(
+                f"{name} exited with code {procs.exit_code(name)} while waiting for {what}:\n{procs.log_tail(name)}"
+            )
+        time.sleep(0.25)
+    tail = procs.log_tail(name) if procs and name else ""
+    raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
+
+
+def etcd_healthy(layout: Layout) -> bool:
+    try:
+        url = f"http://127.0.0.1:{layout.etcd_client_port}/health"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.load(response).get("health") == "true"
+    except (OSError, ValueError):
+        return False
+
+
+# --- kubectl -------------------------------------------------------------------------------
+
+
+def kubectl(bin_dir: Path, layout: Layout, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [str(bin_dir / "kubectl"), f"--kubeconfig={layout.kubeconfig}", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ClusterError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def apply(bin_dir: Path, layout: Layout, documents: str) -> None:
+    kubectl(bin_dir, layout, "apply", "--server-side", "--field-manager=testcluster", "-f", "-", stdin=documents)
+
+
+# --- CRDs ----------------------------------------------------------------------------------
+
+
+def shared_schemas_dir() -> Path:
+    return Path(os.environ.get("HOMELAB_SHARED_SCHEMAS", REPO.parent / "shared" / "schemas"))
+
+
+def crd_documents() -> str:
+    """The upstream CRDs from ../shared/schemas, or from their pinned upstream URLs without it."""
+    sources = yaml.safe_load((HERE / "crds.yaml").read_text())
+    schemas = shared_schemas_dir()
+    texts = []
+    for source in sources:
+        local = schemas / source["path"]
+        if local.is_file():
+            text = local.read_text()
+        elif not schemas.is_dir():
+            text = _fetch(source)
+        else:
+            raise ClusterError(f"{local} is missing from {schemas} ({source['name']} CRD)")
+        if source.get("only_crds"):
+            docs = [d for d in yaml.safe_load_all(text) if d and d.get("kind") == "CustomResourceDefinition"]
+            text = yaml.safe_dump_all(docs)
+        texts.append(text)
+    return "\n---\n".join(texts)
+
+
+def _fetch(source: dict) -> str:
+    log(f"{shared_schemas_dir()} is absent: fetching the {source['name']} CRD from {source['url']}")
+    try:
+        with urllib.request.urlopen(source["url"], timeout=30) as response:  # noqa: S310 - pinned https
+            return response.read().decode()
+    except OSError as err:
+        raise ClusterError(
+            f"cannot load the {source['name']} CRD: {shared_schemas_dir()} does not exist and "
+            f"{source['url']} cannot be fetched ({err}). Provide the schemas folder "
+            "(set HOMELAB_SHARED_SCHEMAS) or network access to that URL."
+        ) from err
+
+
+# --- the cluster ---------------------------------------------------------------------------
+
+
+def write_pki(layout: Layout) -> None:
+    ca = pki.Authority(layout.pki_dir)
+    ca.issue("apiserver", "kube-apiserver", server=True)
+    pki.write_service_account_keys(layout.pki_dir)
+    layout.kubeconfigs.mkdir(parents=True, exist_ok=True)
+    for name, (user, groups) in pki.CLIENTS.items():
+        pair = ca.issue(name, user, groups)
+        pki.write_kubeconfig(layout.component_kubeconfig(name), layout.server, ca.pair.cert, pair, user)
+
+
+def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None:
+    p = layout.pki_dir
+    shutil.copy(HERE / "manifests" / "audit-policy.yaml", layout.state / "audit-policy.yaml")
+    procs.start(
+        "etcd",
+        [
+            str(bin_dir / "etcd"),
+            "--name=testcluster",
+            f"--data-dir={layout.state / 'etcd'}",
+            f"--listen-client-urls=http://127.0.0.1:{layout.etcd_client_port}",
+            f"--advertise-client-urls=http://127.0.0.1:{layout.etcd_client_port}",
+            f"--listen-peer-urls=http://127.0.0.1:{layout.etcd_peer_port}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{layout.etcd_peer_port}",
+            f"--initial-cluster=testcluster=http://127.0.0.1:{layout.etcd_peer_port}",
+            "--listen-metrics-urls=",
+            "--log-level=warn",
+            # A throw-away cluster: durability is not worth the fsync latency.
+            "--unsafe-no-fsync",
+        ],
+    )
+    wait_for("etcd", lambda: etcd_healthy(layout), 30, procs, "etcd")
+
+    procs.start(
+        "kube-apiserver",
+        [
+            str(bin_dir / "kube-apiserver"),
+            f"--etcd-servers=http://127.0.0.1:{layout.etcd_client_port}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={layout.apiserver_port}",
+            # Loopback is never a valid endpoint of the `kubernetes` Service, so nothing reconciles it.
+            "--advertise-address=127.0.0.1",
+            "--endpoint-reconciler-type=none",
+            f"--cert-dir={layout.state / 'apiserver-certs'}",
+            f"--tls-cert-file={p / 'apiserver.crt'}",
+            f"--tls-private-key-file={p / 'apiserver.key'}",
+            f"--client-ca-file={p / 'ca.crt'}",
+            "--authorization-mode=Node,RBAC",
+            # Upstream's default admission chain (it includes PodSecurity and ServiceAccount).
+            "--enable-admission-plugins=NodeRestriction",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={p / 'sa.pub'}",
+            f"--service-account-signing-key-file={p / 'sa.key'}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allow-privileged=true",
+            f"--audit-policy-file={layout.state / 'audit-policy.yaml'}",
+            f"--audit-log-path={layout.audit_log}",
+            "--audit-log-format=json",
+            "--audit-log-mode=blocking",
+            "--profiling=false",
+        ],
+    )
+    wait_for("kube-apiserver /readyz", lambda: api_ready(layout), 90, procs, "kube-apiserver")
+
+
+def start_controllers(bin_dir: Path, layout: Layout, procs: Processes) -> None:
+    p = layout.pki_dir
+    common = [
+        "--bind-address=127.0.0.1",
+        "--leader-elect=false",
+        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+    ]
+    procs.start(
+        "kube-controller-manager",
+        [
+            str(bin_dir / "kube-controller-manager"),
+            f"--kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            f"--authentication-kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            f"--authorization-kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+            f"--secure-port={layout.controller_manager_port}",
+            f"--cert-dir={layout.state / 'controller-manager-certs'}",
+            f"--root-ca-file={p / 'ca.crt'}",
+            f"--service-account-private-key-file={p / 'sa.key'}",
+            # Each controller acts as its own ServiceAccount, as in a production control plane.
+            "--use-service-account-credentials=true",
+            f"--cluster-cidr={POD_CIDR}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--node-monitor-period=5s",
+            "--node-monitor-grace-period=40s",
+            *common,
+        ],
+    )
+    procs.start(
+        "kube-scheduler",
+        [
+            str(bin_dir / "kube-scheduler"),
+            f"--kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            f"--authentication-kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            f"--authorization-kubeconfig={layout.component_kubeconfig('kube-scheduler')}",
+            f"--secure-port={layout.scheduler_port}",
+            *common,
+        ],
+    )
+    stages = "\n---\n".join(f.read_text() for f in sorted((bin_dir / "kwok-stages").glob("*.yaml")))
+    (layout.state / "kwok.yaml").write_text(stages)
+    procs.start(
+        "kwok",
+        [
+            str(bin_dir / "kwok"),
+            f"--kubeconfig={layout.component_kubeconfig('kwok')}",
+            f"--config={layout.state / 'kwok.yaml'}",
+            "--manage-all-nodes=true",
+            "--node-lease-duration-seconds=40",
+            f"--cidr={POD_CIDR}",
+        ],
+    )
+
+
+def standin_scripts() -> list[Path]:
+    """Stand-ins for operators that cannot run here: every tests/fakes/standins/*.py not starting with _."""
+    if not STANDINS_DIR.is_dir():
+        return []
+    return sorted(p for p in STANDINS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def start_standins(layout: Layout, procs: Processes) -> None:
+    for script in standin_scripts():
+        procs.start(
+            f"standin-{script.stem}",
+            [
+                sys.executable,
+                str(script),
+                f"--kubeconfig={layout.component_kubeconfig('standins')}",
+            ],
+            env={"PYTHONUNBUFFERED": "1"},
+        )
+
+
+def node_ready(bin_dir: Path, layout: Layout) -> bool:
+    try:
+        node = json.loads(kubectl(bin_dir, layout, "get", "node", "kwok-node-0", "-o", "json"))
+    except ClusterError:
+        return False
+    conditions = node.get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def default_service_account_exists(bin_dir: Path, layout: Layout) -> bool:
+    try:
+        kubectl(bin_dir, layout, "get", "serviceaccount", "default", "-n", "default")
+        return True
+    except ClusterError:
+        return False
+
+
+def running(layout: Layout) -> bool:
+    procs = Processes(layout.state)
+    core = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
+    return all(procs.alive(name) for name in core) and api_ready(layout)
+
+
+def up(layout: Layout) -> bool:
+    """Start the cluster; returns False when it was already running (nothing started)."""
+    if running(layout):
+        log(f"already running; kubeconfig: {layout.kubeconfig}")
+        return False
+    if Processes(layout.state).recorded():
+        log("a previous cluster is half up: stopping it first")
+        down(layout)
+    started = time.monotonic()
+    bin_dir = build()
+    if layout.state.exists():
+        shutil.rmtree(layout.state)
+    layout.state.mkdir(parents=True)
+    (layout.state / "bin").symlink_to(bin_dir)
+    procs = Processes(layout.state)
+
+    def phase(name: str) -> None:
+        log(f"{name} after {time.monotonic() - started:.1f}s")
+
+    try:
+        write_pki(layout)
+        start_control_plane(bin_dir, layout, procs)
+        phase("API server ready")
+        # Controllers and the node come up while the CRDs are applied; stand-ins watch CRDs, so after.
+        start_controllers(bin_dir, layout, procs)
+        apply(bin_dir, layout, (HERE / "manifests" / "node.yaml").read_text())
+        apply(bin_dir, layout, crd_documents())
+        kubectl(bin_dir, layout, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        apply(bin_dir, layout, (HERE / "manifests" / "platform.yaml").read_text())
+        phase("CRDs established and platform objects applied")
+        start_standins(layout, procs)
+        wait_for("node kwok-node-0 Ready", lambda: node_ready(bin_dir, layout), 60, procs, "kwok")
+        wait_for(
+            "the default ServiceAccount",
+            lambda: default_service_account_exists(bin_dir, layout),
+            60,
+            procs,
+            "kube-controller-manager",
+        )
+    except BaseException:
+        log(f"start failed; stopping what was started (logs kept in {layout.state / 'logs'})")
+        procs.stop_all()
+        raise
+    log(f"up in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
+    log(f"kubectl: {bin_dir / 'kubectl'} --kubeconfig {layout.kubeconfig}")
+    return True
+
+
+def down(layout: Layout) -> None:
+    stopped = Processes(layout.state).stop_all()
+    if layout.state.exists():
+        shutil.rmtree(layout.state)
+    log(f"stopped {', '.join(stopped) or 'nothing'}; removed {layout.state}")
+
+
+def status(layout: Layout) -> bool:
+    procs = Processes(layout.state)
+    recorded = procs.recorded()
+    if not recorded:
+        print(f"not running (no state in {layout.state})")
+        return False
+    for name, (pid, _) in recorded.items():
+        print(f"{name:28} pid {pid:<8} {'running' if procs.alive(name) else 'NOT RUNNING'}")
+    ready = api_ready(layout)
+    print(f"{'kube-apiserver /readyz':28} {layout.server:<17} {'ok' if ready else 'NOT READY'}")
+    print(f"{'kubeconfig':28} {layout.kubeconfig}")
+    print(f"{'audit log':28} {layout.audit_log}")
+    return ready and all(procs.alive(n) for n in recorded)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "build"])
+    args = parser.parse_args(argv)
+    layout = Layout.from_env()
+    try:
+        if args.command == "up":
+            up(layout)
+        elif args.command == "down":
+            down(layout)
+        elif args.command == "build":
+            print(build())
+        else:
+            return 0 if status(layout) else 1
+    except ClusterError as err:
+        log(f"error: {err}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
