@@ -32,27 +32,34 @@ def repo_root() -> Path:
 def run_ansible(repo_root: Path) -> AnsibleRunner:
     """Run an ansible program (`ansible-playbook`, `ansible`, ...) of the venv in the checkout.
 
-    It uses the checkout's ansible.cfg and no Kubernetes settings from the caller's environment
-    unless passed in `env`. Returns the finished process; stdout and stderr are merged, as a
-    person reads them, into `.stdout`.
+    It runs in the checkout (or `cwd`) with the checkout's ansible.cfg (unless `checkout_config`
+    is false) and no Kubernetes settings from the caller's environment unless passed in `env`.
+    Returns the finished process; stdout and stderr are merged, as a person reads them, into
+    `.stdout`.
     """
 
     def run(
-        program: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+        program: str,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        checkout_config: bool = True,
+        timeout: float = 300,
     ) -> subprocess.CompletedProcess:
-        full_env = {k: v for k, v in os.environ.items() if k not in KUBERNETES_ENV}
+        full_env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
         full_env.update(
             {
-                "ANSIBLE_CONFIG": str(repo_root / "ansible.cfg"),
                 "ANSIBLE_NOCOLOR": "1",
                 "ANSIBLE_FORCE_COLOR": "0",
                 "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             }
         )
+        if checkout_config:
+            full_env["ANSIBLE_CONFIG"] = str(repo_root / "ansible.cfg")
         full_env.update(env or {})
         return subprocess.run(
             [str(VENV_BIN / program), *args],
-            cwd=repo_root,
+            cwd=cwd or repo_root,
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""Behaviour of roles/cluster_preflight through `ansible-playbook site.yml`, without a cluster.
+"""Behaviour of roles/cluster_preflight, mostly through `ansible-playbook site.yml`, without a cluster.
 
 Each failure must come from the preflight, before any other task, and name the variable that
 fixes it. The answering case uses a small HTTP stand-in for the API server's discovery
@@ -232,10 +232,14 @@ def test_rejecting_api_server_fails_naming_server_and_credentials(run_ansible, t
 def test_answering_api_server_passes_and_reports_target_without_leaking_credentials(run_ansible, tmp_path, api_server):
     server = api_server()
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server)
+    # The role alone: site.yml goes on to write to the cluster, which the stand-in does not serve.
+    playbook = tmp_path / "preflight.yml"
+    play = {"name": "Preflight", "hosts": "all", "gather_facts": False, "roles": ["homelab.mlflow.cluster_preflight"]}
+    playbook.write_text(yaml.safe_dump([play]))
 
     result = run_ansible(
         "ansible-playbook",
-        "site.yml",
+        str(playbook),
         "-vvv",
         "-e",
         f"mlflow_kubeconfig={kubeconfig}",
