@@ -23,6 +23,10 @@ class Provisioner:
     def __init__(self, api: client.ApiClient):
         self.core = client.CoreV1Api(api)
         self.storage = client.StorageV1Api(api)
+        # A claim sees several events before it is bound, a volume several before it is gone:
+        # remember what was done so each write is sent once.
+        self.provisioned: set[str] = set()
+        self.deleted: set[str] = set()
 
     def _class(self, name: str | None):
         if not name:
@@ -39,10 +43,12 @@ class Provisioner:
         meta, spec = claim["metadata"], claim.get("spec", {})
         if event == "DELETED" or claim.get("status", {}).get("phase") != "Pending" or spec.get("volumeName"):
             return
+        name = f"pvc-{meta['uid']}"
+        if name in self.provisioned:
+            return
         storage_class = self._class(spec.get("storageClassName"))
         if storage_class is None:
             return
-        name = f"pvc-{meta['uid']}"
         volume = client.V1PersistentVolume(
             metadata=client.V1ObjectMeta(name=name, annotations={"pv.kubernetes.io/provisioned-by": DRIVER}),
             spec=client.V1PersistentVolumeSpec(
@@ -69,13 +75,16 @@ class Provisioner:
         except ApiException as err:
             if err.status != 409:  # already provisioned: nothing to do
                 raise
+        self.provisioned.add(name)
 
     def on_volume(self, event: str, volume: dict) -> None:
         meta, spec = volume["metadata"], volume.get("spec", {})
         released = volume.get("status", {}).get("phase") == "Released"
         ours = meta.get("annotations", {}).get("pv.kubernetes.io/provisioned-by") == DRIVER
-        if event != "DELETED" and released and ours and spec.get("persistentVolumeReclaimPolicy") == "Delete":
+        reclaim = spec.get("persistentVolumeReclaimPolicy") == "Delete"
+        if event != "DELETED" and released and ours and reclaim and meta["name"] not in self.deleted:
             self.core.delete_persistent_volume(meta["name"])
+            self.deleted.add(meta["name"])
             log.info("deleted released volume %s", meta["name"])
 
 

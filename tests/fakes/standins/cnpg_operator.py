@@ -1,0 +1,493 @@
+"""Stand-in for the CloudNativePG operator: gives every `Cluster` the objects and status the operator would.
+
+For each postgresql.cnpg.io/v1 Cluster (all namespaces) it creates what the real operator creates
+and this collection relies on: the `-rw`, `-ro` and `-r` Services; the application Secret
+`<cluster>-app`, only when `bootstrap.initdb.secret` names none (a named secret *is* the
+application secret, as with the operator); one PVC and one Pod per instance (kwok runs the pods,
+the Longhorn stand-in binds the claims). All but the PVCs are owned by the Cluster and go with it.
+It reports the operator's status: phase, instances and ready instances, primary, services and the
+`Ready` condition. No instance starts while the secret named in `bootstrap.initdb` is missing (the
+operator's bootstrap cannot run without it). PostgreSQL itself does not run: tests that need a
+database use a real local server.
+
+Simplified on purpose: instances are always `<cluster>-1` .. `-N` with `-1` the primary; pods
+are not rolled on spec changes; PVCs are never deleted (the operator deletes an instance's claim
+on scale-down and owns all claims, so deleting the Cluster would delete them).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import queue
+import secrets
+import string
+import threading
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
+
+from _base import connect, reconcile_forever
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.utils import parse_quantity
+
+GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
+PORT = 5432
+DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17"
+DATA_MOUNT = "/var/lib/postgresql/data"
+CLUSTER_DOMAIN = "cluster.local"
+PHASE_HEALTHY = "Cluster in healthy state"
+PHASE_FIRST_PRIMARY = "Setting up primary"
+PHASE_WAITING = "Waiting for the instances to become active"
+MAX_RETRY_SECONDS = 30
+MERGE_PATCH = "application/merge-patch+json"
+
+log = logging.getLogger("cnpg-operator-standin")
+
+
+class Waiting(Exception):
+    """A Cluster cannot go on yet; its sync is retried later."""
+
+
+# --- what the operator creates for a Cluster ----------------------------------------------
+
+
+def owner_reference(cluster: dict) -> dict:
+    meta = cluster["metadata"]
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Cluster",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def object_meta(cluster: dict, name: str, labels: dict | None = None, owned: bool = True) -> dict:
+    meta = {
+        "name": name,
+        "namespace": cluster["metadata"]["namespace"],
+        "labels": {"cnpg.io/cluster": cluster["metadata"]["name"], **(labels or {})},
+    }
+    if owned:
+        meta["ownerReferences"] = [owner_reference(cluster)]
+    return meta
+
+
+def services(cluster: dict) -> list[dict]:
+    """`-rw` selects the primary, `-ro` the replicas, `-r` every instance: the operator's selectors."""
+    name = cluster["metadata"]["name"]
+    extra_selector = {
+        "rw": {"cnpg.io/instanceRole": "primary"},
+        "ro": {"cnpg.io/instanceRole": "replica"},
+        "r": {"cnpg.io/podRole": "instance"},
+    }
+    return [
+        {
+            "metadata": object_meta(cluster, f"{name}-{suffix}"),
+            "spec": {
+                "type": "ClusterIP",
+                "ports": [{"name": "postgres", "port": PORT, "targetPort": PORT, "protocol": "TCP"}],
+                "selector": {"cnpg.io/cluster": name, **selector},
+            },
+        }
+        for suffix, selector in extra_selector.items()
+    ]
+
+
+def connection_data(namespace: str, host: str, dbname: str, user: str, password: str) -> dict:
+    """The keys of the operator's credential secrets (pkg/specs/secrets.go)."""
+
+    def uri(address: str) -> str:
+        return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{address}/{quote(dbname)}"
+
+    def jdbc(address: str) -> str:
+        query = urlencode({"password": password, "user": user})
+        return f"jdbc:postgresql://{address}/{quote(dbname)}?{query}"
+
+    short, fqdn = f"{host}.{namespace}:{PORT}", f"{host}.{namespace}.svc.{CLUSTER_DOMAIN}:{PORT}"
+    return {
+        "username": user,
+        "user": user,
+        "password": password,
+        "dbname": dbname,
+        "host": host,
+        "port": str(PORT),
+        "pgpass": f"{host}:{PORT}:{dbname}:{user}:{password}\n",
+        "uri": uri(short),
+        "jdbc-uri": jdbc(short),
+        "fqdn-uri": uri(fqdn),
+        "fqdn-jdbc-uri": jdbc(fqdn),
+    }
+
+
+def initdb_config(cluster: dict) -> dict | None:
+    """spec.bootstrap.initdb; a Cluster without a bootstrap section is bootstrapped by initdb too."""
+    bootstrap = cluster["spec"].get("bootstrap") or {}
+    return bootstrap.get("initdb", None if bootstrap else {})
+
+
+def initdb_secret_name(cluster: dict) -> str | None:
+    return ((initdb_config(cluster) or {}).get("secret") or {}).get("name")
+
+
+def app_secret(cluster: dict) -> dict | None:
+    """`<cluster>-app` with a generated password, or None when the operator would not create it.
+
+    The operator creates it only for an initdb bootstrap that names no secret: a named secret
+    holds the owner's credentials and is itself the application secret.
+    """
+    initdb = initdb_config(cluster)
+    if initdb is None or initdb_secret_name(cluster):
+        return None
+    name, namespace = cluster["metadata"]["name"], cluster["metadata"]["namespace"]
+    database = initdb.get("database") or "app"
+    owner = initdb.get("owner") or database
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(64))
+    labels = {"cnpg.io/userType": "app", "cnpg.io/reload": "true"}
+    return {
+        "metadata": object_meta(cluster, f"{name}-app", labels),
+        "type": "kubernetes.io/basic-auth",
+        "stringData": connection_data(namespace, f"{name}-rw", database, owner, password),
+    }
+
+
+def instance_claim(cluster: dict, serial: int) -> dict:
+    """The instance's data volume: spec.storage.pvcTemplate, with size and storageClass on top."""
+    name, storage = cluster["metadata"]["name"], cluster["spec"].get("storage") or {}
+    spec = copy.deepcopy(storage.get("pvcTemplate") or {})
+    spec.setdefault("accessModes", ["ReadWriteOnce"])
+    if storage.get("size"):
+        spec.setdefault("resources", {}).setdefault("requests", {})["storage"] = storage["size"]
+    if storage.get("storageClass"):
+        spec["storageClassName"] = storage["storageClass"]
+    labels = {"cnpg.io/instanceName": f"{name}-{serial}", "cnpg.io/pvcRole": "PG_DATA"}
+    # Not owned by the Cluster: the stand-in never lets data go (see the module docstring).
+    meta = object_meta(cluster, f"{name}-{serial}", labels, owned=False)
+    meta["annotations"] = {"cnpg.io/nodeSerial": str(serial)}
+    return {"metadata": meta, "spec": spec}
+
+
+def pod_affinity(cluster_name: str, config: dict) -> dict | None:
+    """The operator's anti-affinity between instances (preferred unless `required`), plus the user's terms."""
+    affinity: dict = {}
+    if config.get("enablePodAntiAffinity", True):
+        term = {
+            "labelSelector": {
+                "matchExpressions": [
+                    {"key": "cnpg.io/cluster", "operator": "In", "values": [cluster_name]},
+                    {"key": "cnpg.io/podRole", "operator": "In", "values": ["instance"]},
+                ]
+            },
+            "topologyKey": config.get("topologyKey") or "kubernetes.io/hostname",
+        }
+        if config.get("podAntiAffinityType") == "required":
+            affinity["podAntiAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+        else:
+            affinity["podAntiAffinity"] = {
+                "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]
+            }
+    for kind, terms in (config.get("additionalPodAntiAffinity") or {}).items():
+        affinity.setdefault("podAntiAffinity", {}).setdefault(kind, []).extend(terms)
+    if config.get("additionalPodAffinity"):
+        affinity["podAffinity"] = config["additionalPodAffinity"]
+    if config.get("nodeAffinity"):
+        affinity["nodeAffinity"] = config["nodeAffinity"]
+    return affinity or None
+
+
+def instance_pod(cluster: dict, serial: int) -> dict:
+    """An instance pod as the operator shapes it: PodSecurity `restricted`, data on the instance's PVC."""
+    name, spec = cluster["metadata"]["name"], cluster["spec"]
+    pod_name, role = f"{name}-{serial}", "primary" if serial == 1 else "replica"
+    uid, gid = spec.get("postgresUID", 26), spec.get("postgresGID", 26)
+    seccomp = spec.get("seccompProfile") or {"type": "RuntimeDefault"}
+    affinity = spec.get("affinity") or {}
+    labels = {
+        "cnpg.io/instanceName": pod_name,
+        "cnpg.io/podRole": "instance",
+        "cnpg.io/instanceRole": role,
+        "role": role,  # `role` is the operator's legacy label
+    }
+    meta = object_meta(cluster, pod_name, labels)
+    meta["annotations"] = {"cnpg.io/nodeSerial": str(serial)}
+    container = {
+        "name": "postgres",
+        "image": spec.get("imageName") or DEFAULT_IMAGE,
+        "ports": [
+            {"name": "postgresql", "containerPort": PORT, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": 9187, "protocol": "TCP"},
+            {"name": "status", "containerPort": 8000, "protocol": "TCP"},
+        ],
+        "resources": spec.get("resources") or {},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "seccompProfile": seccomp,
+        },
+        "volumeMounts": [{"name": "pgdata", "mountPath": DATA_MOUNT}],
+    }
+    pod_spec = {
+        "hostname": pod_name,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": uid,
+            "runAsGroup": gid,
+            "fsGroup": gid,
+            "seccompProfile": seccomp,
+        },
+        "containers": [container],
+        "volumes": [{"name": "pgdata", "persistentVolumeClaim": {"claimName": pod_name}}],
+        "affinity": pod_affinity(name, affinity),
+        "nodeSelector": affinity.get("nodeSelector"),
+        "tolerations": affinity.get("tolerations"),
+        "topologySpreadConstraints": spec.get("topologySpreadConstraints"),
+    }
+    return {"metadata": meta, "spec": {k: v for k, v in pod_spec.items() if v is not None}}
+
+
+def cluster_status(cluster: dict, ready: set[str]) -> dict:
+    """The status fields the operator reports, given which instance pods are Ready."""
+    name, instances = cluster["metadata"]["name"], cluster["spec"].get("instances", 1)
+    names = [f"{name}-{serial}" for serial in range(1, instances + 1)]
+    primary = names[0]
+    healthy = len(ready) == instances
+    phase = PHASE_HEALTHY if healthy else PHASE_WAITING if primary in ready else PHASE_FIRST_PRIMARY
+    condition = {
+        "type": "Ready",
+        "status": "True" if healthy else "False",
+        "reason": "ClusterIsReady" if healthy else "ClusterIsNotReady",
+        "message": "Cluster is Ready" if healthy else "Cluster Is Not Ready",
+    }
+    previous = next((c for c in cluster.get("status", {}).get("conditions", []) if c["type"] == "Ready"), {})
+    # The transition time only moves when the condition does, so an unchanged status is not rewritten.
+    condition["lastTransitionTime"] = (
+        previous["lastTransitionTime"]
+        if previous.get("status") == condition["status"]
+        else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return {
+        "instances": instances,
+        "readyInstances": len(ready),
+        "instanceNames": names,
+        "phase": phase,
+        "currentPrimary": primary,
+        "targetPrimary": primary,
+        "writeService": f"{name}-rw",
+        "readService": f"{name}-r",
+        "image": cluster["spec"].get("imageName") or DEFAULT_IMAGE,
+        "conditions": [condition],
+    }
+
+
+def is_ready(pod: client.V1Pod) -> bool:
+    conditions = (pod.status and pod.status.conditions) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+# --- the controller -----------------------------------------------------------------------
+
+
+class Operator:
+    """Watches feed cluster keys into one queue; one worker syncs them, so syncs never overlap."""
+
+    def __init__(self, api: client.ApiClient):
+        self.core = client.CoreV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        self.queue: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.pending: set[tuple[str, str]] = set()
+        self.failures: dict[tuple[str, str], int] = {}
+        self.lock = threading.Lock()
+
+    def enqueue(self, key: tuple[str, str]) -> None:
+        with self.lock:  # a burst of events for one cluster makes one sync
+            if key in self.pending:
+                return
+            self.pending.add(key)
+        self.queue.put(key)
+
+    def on_cluster(self, event: str, cluster: dict) -> None:
+        self.enqueue((cluster["metadata"]["namespace"], cluster["metadata"]["name"]))
+
+    def on_pod(self, event: str, pod: dict) -> None:
+        # Readiness of an instance changes the Cluster's status; a deleted instance is recreated.
+        self.enqueue((pod["metadata"]["namespace"], pod["metadata"]["labels"]["cnpg.io/cluster"]))
+
+    def work_forever(self) -> None:
+        while True:
+            key = self.queue.get()
+            with self.lock:
+                self.pending.discard(key)
+            try:
+                self.sync(*key)
+                self.failures.pop(key, None)
+            except Exception as err:  # noqa: BLE001 - a controller retries, like the operator
+                self.retry_later(key, err)
+
+    def retry_later(self, key: tuple[str, str], err: Exception) -> None:
+        """Retry with backoff: a missing ServiceAccount or a slow API server is usually transient."""
+        failures = self.failures[key] = self.failures.get(key, 0) + 1
+        delay = min(2**failures, MAX_RETRY_SECONDS)
+        reason = f"{err.status} {err.reason}" if isinstance(err, ApiException) else str(err)
+        log.warning("sync %s/%s failed (%s); retrying in %ss", *key, reason, delay)
+        timer = threading.Timer(delay, self.enqueue, args=(key,))
+        timer.daemon = True
+        timer.start()
+
+    def sync(self, namespace: str, name: str) -> None:
+        # Always the current object: a watch event may predate our own last status write.
+        try:
+            cluster = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        except ApiException as err:
+            if err.status == 404:  # deleted: the garbage collector removes what it owned
+                return
+            raise
+        if cluster["metadata"].get("deletionTimestamp") or self.terminating(namespace):
+            return  # going away: whatever would be (re)created now would only be refused or collected
+        self.ensure_services(cluster)
+        self.ensure_app_secret(cluster)
+        missing = self.missing_bootstrap_secret(cluster)
+        ready = set() if missing else self.ensure_instances(cluster)
+        self.update_status(cluster, ready)
+        if missing:
+            raise Waiting(f"secret {missing!r} named in bootstrap.initdb does not exist")
+
+    def missing_bootstrap_secret(self, cluster: dict) -> str | None:
+        """The initdb secret's name while it is needed and absent: the operator cannot create the database."""
+        name, namespace = initdb_secret_name(cluster), cluster["metadata"]["namespace"]
+        primary = f"{cluster['metadata']['name']}-1"
+        if not name or self.exists(self.core.read_namespaced_persistent_volume_claim, primary, namespace):
+            return None  # none named, or bootstrapped already (the secret is only read then)
+        return None if self.exists(self.core.read_namespaced_secret, name, namespace) else name
+
+    def terminating(self, namespace: str) -> bool:
+        return self.core.read_namespace(namespace).status.phase == "Terminating"
+
+    def ensure_services(self, cluster: dict) -> None:
+        existing = {s.metadata.name for s in self.list_of_cluster(cluster, "service")}
+        for service in services(cluster):
+            if service["metadata"]["name"] not in existing:
+                self.create(self.core.create_namespaced_service, service)
+
+    def ensure_app_secret(self, cluster: dict) -> None:
+        secret = app_secret(cluster)
+        if secret is None:
+            return
+        meta = secret["metadata"]
+        if not self.exists(self.core.read_namespaced_secret, meta["name"], meta["namespace"]):
+            self.create(self.core.create_namespaced_secret, secret)
+
+    def ensure_instances(self, cluster: dict) -> set[str]:
+        """Claims and pods for instances 1..N, surplus pods deleted; returns the names of Ready instances."""
+        namespace, name = cluster["metadata"]["namespace"], cluster["metadata"]["name"]
+        claims = {c.metadata.name: c for c in self.list_of_cluster(cluster, "persistent_volume_claim")}
+        pods = {p.metadata.name: p for p in self.list_of_cluster(cluster, "pod", "cnpg.io/podRole=instance")}
+        wanted = {f"{name}-{serial}": serial for serial in range(1, cluster["spec"].get("instances", 1) + 1)}
+        for instance, serial in wanted.items():
+            claim = instance_claim(cluster, serial)
+            if instance in claims:
+                self.grow_claim(claims[instance], claim)
+            else:
+                self.create(self.core.create_namespaced_persistent_volume_claim, claim)
+            if instance not in pods:
+                self.create(self.core.create_namespaced_pod, instance_pod(cluster, serial))
+        live = {pod_name: pod for pod_name, pod in pods.items() if not pod.metadata.deletion_timestamp}
+        for surplus in live.keys() - wanted.keys():
+            self.core.delete_namespaced_pod(surplus, namespace)
+            log.info("deleted surplus instance %s/%s (its PVC is kept)", namespace, surplus)
+        return {pod_name for pod_name, pod in live.items() if pod_name in wanted and is_ready(pod)}
+
+    def list_of_cluster(self, cluster: dict, kind: str, extra_selector: str = "") -> list:
+        """The cluster's objects of one kind (by the operator's `cnpg.io/cluster` label)."""
+        selector = ",".join(filter(None, [f"cnpg.io/cluster={cluster['metadata']['name']}", extra_selector]))
+        list_func = getattr(self.core, f"list_namespaced_{kind}")
+        return list_func(cluster["metadata"]["namespace"], label_selector=selector).items
+
+    def grow_claim(self, current: client.V1PersistentVolumeClaim, wanted: dict) -> None:
+        """A larger spec.storage.size is applied to existing claims; volumes never shrink."""
+        size = wanted["spec"].get("resources", {}).get("requests", {}).get("storage")
+        requests = (current.spec.resources and current.spec.resources.requests) or {}
+        if size and "storage" in requests and parse_quantity(size) > parse_quantity(requests["storage"]):
+            self.core.patch_namespaced_persistent_volume_claim(
+                current.metadata.name,
+                current.metadata.namespace,
+                {"spec": {"resources": {"requests": {"storage": size}}}},
+                _content_type=MERGE_PATCH,
+            )
+            log.info("resized %s/%s to %s", current.metadata.namespace, current.metadata.name, size)
+
+    def update_status(self, cluster: dict, ready: set[str]) -> None:
+        status = cluster_status(cluster, ready)
+        current = cluster.get("status") or {}
+        if all(current.get(key) == value for key, value in status.items()):
+            return  # nothing changed: no write
+        meta = cluster["metadata"]
+        self.custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, meta["namespace"], PLURAL, meta["name"], {"status": status}
+        )
+        log.info(
+            "%s/%s: %s (%d/%d ready)",
+            meta["namespace"],
+            meta["name"],
+            status["phase"],
+            status["readyInstances"],
+            status["instances"],
+        )
+
+    @staticmethod
+    def exists(read_func, name: str, namespace: str) -> bool:
+        try:
+            read_func(name, namespace)
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def create(create_func, body: dict) -> None:
+        meta = body["metadata"]
+        try:
+            create_func(meta["namespace"], body)
+        except ApiException as err:
+            if err.status != 409:  # already there (a concurrent creator): nothing to do
+                raise
+            return
+        # Names only: a secret's values never reach the log.
+        log.info(
+            "created %s %s/%s",
+            create_func.__name__.removeprefix("create_namespaced_"),
+            meta["namespace"],
+            meta["name"],
+        )
+
+
+def main() -> None:
+    operator = Operator(connect(__doc__))
+    watches = [
+        (
+            "clusters",
+            operator.custom.list_cluster_custom_object,
+            operator.on_cluster,
+            {"group": GROUP, "version": VERSION, "plural": PLURAL},
+        ),
+        (
+            "pods",
+            operator.core.list_pod_for_all_namespaces,
+            operator.on_pod,
+            {"label_selector": "cnpg.io/cluster,cnpg.io/podRole=instance"},
+        ),
+    ]
+    for name, list_func, handle, kwargs in watches:
+        watch = threading.Thread(target=reconcile_forever, args=(name, list_func, handle), kwargs=kwargs)
+        watch.daemon = True
+        watch.start()
+    operator.work_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""The CloudNativePG operator stand-in (tests/fakes/standins/cnpg_operator.py) on the test cluster.
+
+It must give a `Cluster` what the real operator gives it and what this collection relies on:
+Services, the application Secret and instance pods (admitted under PodSecurity `restricted`) that
+go with the Cluster, bound PVCs that never go, and the operator's status, without needless writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
+HEALTHY = "Cluster in healthy state"
+STANDINS_USER = "system:testcluster-standins"
+INITDB_WITH_SECRET = {"database": "mlflow", "owner": "mlflow", "secret": {"name": "mlflow-db"}}
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+
+
+def eventually(check, timeout=120.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture
+def namespace(k8s):
+    """A fresh namespace with PodSecurity `restricted` enforced, as site.yml creates it."""
+    core = client.CoreV1Api(k8s)
+    name = f"cnpg-standin-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": name, "labels": RESTRICTED}})
+    # Pods are refused until the ServiceAccount controller has made the namespace's default account.
+    eventually(lambda: core.list_namespaced_service_account(name).items, what="default ServiceAccount")
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def custom(k8s):
+    return client.CustomObjectsApi(k8s)
+
+
+@pytest.fixture
+def core(k8s):
+    return client.CoreV1Api(k8s)
+
+
+def create_cluster(custom, namespace: str, instances: int = 1, initdb: dict | None = None) -> dict:
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Cluster",
+        "metadata": {"name": "pg"},
+        "spec": {
+            "instances": instances,
+            "imageName": "ghcr.io/cloudnative-pg/postgresql:17.5",
+            "storage": {"size": "1Gi", "storageClass": "longhorn"},
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
+            "bootstrap": {"initdb": initdb or {"database": "mlflow", "owner": "mlflow"}},
+        },
+    }
+    return custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+
+
+def read_status(custom, namespace: str) -> dict:
+    return custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg").get("status", {})
+
+
+def patch_cluster(custom, namespace: str, patch: dict) -> None:
+    custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg", patch)
+
+
+def wait_healthy(custom, namespace: str, instances: int) -> dict:
+    def healthy():
+        status = read_status(custom, namespace)
+        ready = status.get("readyInstances") == status.get("instances") == instances
+        return status if ready and status.get("phase") == HEALTHY else None
+
+    return eventually(healthy, what=f"Cluster pg healthy with {instances} ready instance(s)")
+
+
+def exists(read, *args) -> bool:
+    try:
+        read(*args)
+    except ApiException as err:
+        if err.status == 404:
+            return False
+        raise
+    return True
+
+
+def decoded(secret: client.V1Secret) -> dict:
+    return {key: base64.b64decode(value).decode() for key, value in secret.data.items()}
+
+
+def create_credentials(core, namespace: str) -> client.V1Secret:
+    """The owner's credentials, as the postgres role writes them, named in the Cluster's initdb."""
+    body = {
+        "metadata": {"name": "mlflow-db"},
+        "type": "kubernetes.io/basic-auth",
+        "stringData": {"username": "mlflow", "password": "not-a-real-password"},
+    }
+    return core.create_namespaced_secret(namespace, body)
+
+
+def test_standin_cnpg_operator_brings_a_cluster_to_a_healthy_state(custom, core, namespace):
+    credentials_version = create_credentials(core, namespace).metadata.resource_version
+    cluster = create_cluster(custom, namespace, initdb=INITDB_WITH_SECRET)
+
+    status = wait_healthy(custom, namespace, 1)
+    assert status["currentPrimary"] == status["targetPrimary"] == "pg-1"
+    assert status["instanceNames"] == ["pg-1"]
+    assert (status["writeService"], status["readService"]) == ("pg-rw", "pg-r")
+    [ready] = status["conditions"]
+    assert (ready["type"], ready["status"], ready["reason"]) == ("Ready", "True", "ClusterIsReady")
+
+    owner = {"kind": "Cluster", "name": "pg", "uid": cluster["metadata"]["uid"], "controller": True}
+    for suffix, extra in [
+        ("rw", {"cnpg.io/instanceRole": "primary"}),
+        ("ro", {"cnpg.io/instanceRole": "replica"}),
+        ("r", {"cnpg.io/podRole": "instance"}),
+    ]:
+        service = core.read_namespaced_service(f"pg-{suffix}", namespace)
+        assert service.spec.type == "ClusterIP"
+        assert service.spec.selector == {"cnpg.io/cluster": "pg", **extra}
+        assert [(p.name, p.port) for p in service.spec.ports] == [("postgres", 5432)]
+        [ref] = service.metadata.owner_references
+        assert {k: getattr(ref, k) for k in owner} == owner
+
+    # Admitted although the namespace enforces PodSecurity `restricted`.
+    pod = core.read_namespaced_pod("pg-1", namespace)
+    assert pod.status.phase == "Running"
+    instance_labels = {
+        "cnpg.io/cluster": "pg",
+        "cnpg.io/instanceName": "pg-1",
+        "cnpg.io/podRole": "instance",
+        "cnpg.io/instanceRole": "primary",
+        "role": "primary",
+    }
+    assert instance_labels.items() <= pod.metadata.labels.items()  # binding adds the node's topology labels
+    [container] = pod.spec.containers
+    assert container.image == "ghcr.io/cloudnative-pg/postgresql:17.5"
+    assert container.resources.requests == {"cpu": "100m", "memory": "256Mi"}
+    assert pod.spec.security_context.run_as_user == 26
+    [data] = [m for m in container.volume_mounts if m.mount_path == "/var/lib/postgresql/data"]
+    [volume] = [v for v in pod.spec.volumes if v.name == data.name]
+    assert volume.persistent_volume_claim.claim_name == "pg-1"
+
+    claim = core.read_namespaced_persistent_volume_claim("pg-1", namespace)
+    assert claim.status.phase == "Bound"
+    assert (claim.spec.storage_class_name, claim.spec.resources.requests["storage"]) == ("longhorn", "1Gi")
+
+    # As with the operator: a secret named in initdb is the application secret, used as it is.
+    assert not exists(core.read_namespaced_secret, "pg-app", namespace)
+    credentials = core.read_namespaced_secret("mlflow-db", namespace)
+    assert credentials.metadata.resource_version == credentials_version
+
+
+def test_standin_cnpg_operator_waits_for_the_initdb_secret(custom, core, namespace):
+    create_cluster(custom, namespace, initdb=INITDB_WITH_SECRET)
+
+    status = eventually(lambda: read_status(custom, namespace), what="a status")
+    assert (status["phase"], status["readyInstances"]) == ("Setting up primary", 0)
+    assert status["conditions"][0]["status"] == "False"
+    assert not core.list_namespaced_pod(namespace).items
+
+    create_credentials(core, namespace)
+    wait_healthy(custom, namespace, 1)
+
+
+def test_standin_cnpg_operator_generates_the_app_secret_when_initdb_names_none(custom, core, namespace):
+    cluster = create_cluster(custom, namespace, initdb={"database": "mlflow", "owner": "tracking"})
+
+    secret = eventually(
+        lambda: (
+            exists(core.read_namespaced_secret, "pg-app", namespace)
+            and core.read_namespaced_secret("pg-app", namespace)
+        ),
+        what="Secret pg-app",
+    )
+    assert secret.type == "kubernetes.io/basic-auth"
+    assert secret.metadata.owner_references[0].uid == cluster["metadata"]["uid"]
+    data = decoded(secret)
+    password = data["password"]
+    assert len(password) == 64
+    assert password.isalnum()
+    host, fqdn = f"pg-rw.{namespace}:5432", f"pg-rw.{namespace}.svc.cluster.local:5432"
+    assert {k: v for k, v in data.items() if k != "password"} == {
+        "username": "tracking",
+        "user": "tracking",
+        "dbname": "mlflow",
+        "host": "pg-rw",
+        "port": "5432",
+        "pgpass": f"pg-rw:5432:mlflow:tracking:{password}\n",
+        "uri": f"postgresql://tracking:{password}@{host}/mlflow",
+        "jdbc-uri": f"jdbc:postgresql://{host}/mlflow?password={password}&user=tracking",
+        "fqdn-uri": f"postgresql://tracking:{password}@{fqdn}/mlflow",
+        "fqdn-jdbc-uri": f"jdbc:postgresql://{fqdn}/mlflow?password={password}&user=tracking",
+    }
+
+
+def test_standin_cnpg_operator_scales_instances_and_keeps_their_claims(custom, core, namespace):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
+
+    patch_cluster(custom, namespace, {"spec": {"instances": 2}})
+    status = wait_healthy(custom, namespace, 2)
+    assert status["instanceNames"] == ["pg-1", "pg-2"]
+    assert core.read_namespaced_pod("pg-2", namespace).metadata.labels["cnpg.io/instanceRole"] == "replica"
+    eventually(
+        lambda: core.read_namespaced_persistent_volume_claim("pg-2", namespace).status.phase == "Bound",
+        what="PVC pg-2 bound",
+    )
+
+    patch_cluster(custom, namespace, {"spec": {"instances": 1}})
+    wait_healthy(custom, namespace, 1)
+    eventually(lambda: not exists(core.read_namespaced_pod, "pg-2", namespace), what="pod pg-2 deleted")
+    claims = core.list_namespaced_persistent_volume_claim(namespace, label_selector="cnpg.io/cluster=pg")
+    assert sorted(c.metadata.name for c in claims.items) == ["pg-1", "pg-2"]  # data is never deleted
+
+
+def test_standin_cnpg_operator_objects_go_with_their_cluster(custom, core, namespace):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
+    assert exists(core.read_namespaced_secret, "pg-app", namespace)
+
+    custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg")
+
+    # kube-controller-manager's garbage collector follows the ownerReferences.
+    def gone():
+        selector = "cnpg.io/cluster=pg"
+        return not (
+            core.list_namespaced_service(namespace, label_selector=selector).items
+            or core.list_namespaced_pod(namespace, label_selector=selector).items
+            or exists(core.read_namespaced_secret, "pg-app", namespace)
+        )
+
+    eventually(gone, what="services, pods and secret of Cluster pg garbage-collected")
+    assert core.read_namespaced_persistent_volume_claim("pg-1", namespace).status.phase == "Bound"
+
+
+def test_standin_cnpg_operator_writes_nothing_when_nothing_changed(custom, namespace, testcluster):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
+    audit = testcluster.audit
+    mark = audit.mark()
+
+    # A change that is not the operator's business still makes it look at the Cluster again.
+    patch_cluster(custom, namespace, {"metadata": {"annotations": {"example.com/touched": "yes"}}})
+
+    def synced():
+        requests = [r for r in audit.requests(mark, STANDINS_USER) if r.namespace == namespace]
+        got = [i for i, r in enumerate(requests) if r.verb == "get" and r.resource.endswith("/clusters")]
+        # A sync reads the Cluster first and lists the instance pods last.
+        return got and any(r.verb == "list" and r.resource == "/pods" for r in requests[got[0] :])
+
+    eventually(synced, what="the stand-in to sync the touched Cluster")
+    time.sleep(1)  # room for any write that would follow the last read
+    assert [r for r in audit.writes(mark, STANDINS_USER) if r.namespace == namespace] == []
+
+
+def test_standin_cnpg_operator_grows_claims_with_the_storage_size(custom, core, namespace):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
+
+    patch_cluster(custom, namespace, {"spec": {"storage": {"size": "2Gi"}}})
+
+    def requested():
+        claim = core.read_namespaced_persistent_volume_claim("pg-1", namespace)
+        return claim.spec.resources.requests["storage"]
+
+    eventually(lambda: requested() == "2Gi", what="PVC pg-1 requesting 2Gi")
