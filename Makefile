@@ -76,7 +76,7 @@ test: setup lint sanity ## everything CI runs: lint, sanity, unit and integratio
 demo: setup cluster-up ## deploy to the local test cluster and show what runs
 	$(VENV_BIN)/ansible-playbook site.yml -i $(INVENTORY) $(PLAYBOOK_ARGS)
 	@echo
-	@echo "Deployed with inventory $(INVENTORY); the play's last task above reports each target."
+	@echo "Deployed with inventory $(INVENTORY): PLAY RECAP above sums up each target."
 	@echo "Local cluster: 'make cluster-status' shows it, 'make cluster-down' stops it and removes its state."
 
 build: setup ## build the collection tarball into dist/
