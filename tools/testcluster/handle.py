@@ -58,4 +58,4 @@ class TestCluster:
     def pids(self) -> dict[str, int]:
         from procs import Processes
 
-        return {name: pid for name, (pid, _) in Processes(self.state).recorded().items()}
+        return {name: pid for name, (pid, _executable) in Processes(self.state).recorded().items()}

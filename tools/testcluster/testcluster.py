@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The local test cluster: a real Kubernetes control plane built from upstream, on 127.0.0.1.
 
     testcluster.py up       build if needed, start etcd, kube-apiserver, kube-controller-manager,
@@ -52,7 +52,8 @@ class Layout:
     port_base: int
 
     @classmethod
-    def from_env(cls, env=os.environ) -> Layout:
+    def from_env(cls, env: dict | None = None) -> Layout:
+        env = os.environ if env is None else env
         state = Path(env.get("HOMELAB_TESTCLUSTER_DIR", REPO / ".testcluster")).resolve()
         return cls(state, int(env.get("HOMELAB_TESTCLUSTER_PORT_BASE", "16443")))
 
@@ -409,7 +410,7 @@ def status(layout: Layout) -> bool:
     if not recorded:
         print(f"not running (no state in {layout.state})")
         return False
-    for name, (pid, _) in recorded.items():
+    for name, (pid, _executable) in recorded.items():
         print(f"{name:28} pid {pid:<8} {'running' if procs.alive(name) else 'NOT RUNNING'}")
     ready = api_ready(layout)
     print(f"{'kube-apiserver /readyz':28} {layout.server:<17} {'ok' if ready else 'NOT READY'}")
