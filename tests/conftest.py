@@ -69,3 +69,19 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def play_recap() -> Callable[..., dict[str, int]]:
+    """play_recap(output, host="local"): the PLAY RECAP counters (ok, changed, ...) of one host."""
+    return _play_recap
+
+
+def _play_recap(output: str, host: str = "local") -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for line in output.splitlines():
+        if line.startswith(f"{host} ") and "ok=" in line:
+            for field in line.split()[2:]:
+                key, _, value = field.partition("=")
+                totals[key] = totals.get(key, 0) + int(value)
+    return totals

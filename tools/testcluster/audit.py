@@ -20,6 +20,9 @@ class Request:
     code: int
     dry_run: bool
 
+    def concerns(self, namespace: str) -> bool:
+        return self.namespace == namespace or (self.resource == "/namespaces" and self.name == namespace)
+
     @property
     def is_write(self) -> bool:
         return self.verb in WRITE_VERBS and not self.dry_run
@@ -33,7 +36,9 @@ class AuditLog:
         """A position to read from later: everything logged after this call."""
         return self.path.stat().st_size if self.path.exists() else 0
 
-    def requests(self, since: int = 0, user: str | None = None) -> list[Request]:
+    def requests(self, since: int = 0, user: str | None = None, namespace: str | None = None) -> list[Request]:
+        """Completed requests after `since`, optionally of one user and about one namespace
+        (objects in it, or the namespace object itself)."""
         found = []
         with open(self.path, "rb") as log:
             log.seek(since)
@@ -42,12 +47,12 @@ class AuditLog:
                 if event.get("stage") != "ResponseComplete":
                     continue
                 request = _request(event)
-                if user is None or request.user == user:
+                if (user is None or request.user == user) and (namespace is None or request.concerns(namespace)):
                     found.append(request)
         return found
 
-    def writes(self, since: int = 0, user: str | None = None) -> list[Request]:
-        return [r for r in self.requests(since, user) if r.is_write]
+    def writes(self, since: int = 0, user: str | None = None, namespace: str | None = None) -> list[Request]:
+        return [r for r in self.requests(since, user, namespace) if r.is_write]
 
 
 def _request(event: dict) -> Request:

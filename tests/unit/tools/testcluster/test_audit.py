@@ -42,3 +42,5 @@ def test_writes_since_a_mark_for_one_user(tmp_path):
     ]
     assert [(r.verb, r.name) for r in log.writes(mark, user="admin")] == [("update", "d")]
     assert len(log.writes(mark)) == 2
+    assert [r.verb for r in log.requests(mark, namespace="ns")] == ["get", "patch", "delete", "update"]
+    assert log.requests(mark, namespace="other") == []

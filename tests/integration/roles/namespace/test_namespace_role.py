@@ -1,0 +1,69 @@
+"""The namespace role on the test cluster: PodSecurity enforced, idempotent, nothing written in
+check mode or on bad input."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+PLAYBOOK = "site.yml"
+
+
+@pytest.fixture
+def namespace(k8s):
+    name = f"ns-role-{uuid.uuid4().hex[:8]}"
+    yield name
+    try:
+        client.CoreV1Api(k8s).delete_namespace(name)
+    except ApiException as err:
+        if err.status != 404:
+            raise
+
+
+def converge(run_ansible, namespace, *args):
+    return run_ansible(
+        "ansible-playbook", PLAYBOOK, "--tags", "namespace", "-e", f"mlflow_namespace={namespace}", *args
+    )
+
+
+def test_namespace_enforces_restricted_and_a_second_run_changes_nothing(run_ansible, play_recap, k8s, namespace):
+    first = converge(run_ansible, namespace)
+    assert first.returncode == 0, first.stdout
+    labels = client.CoreV1Api(k8s).read_namespace(namespace).metadata.labels
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+    assert labels["app.kubernetes.io/managed-by"] == "homelab.mlflow"
+    # The verify tasks proved enforcement with a dry-run privileged pod.
+    assert "PodSecurity admission rejected the privileged pod" in first.stdout
+
+    second = converge(run_ansible, namespace)
+    assert second.returncode == 0, second.stdout
+    assert play_recap(second.stdout)["changed"] == 0
+
+
+def test_check_mode_reports_the_namespace_and_writes_nothing(run_ansible, play_recap, testcluster, namespace):
+    mark = testcluster.audit.mark()
+    result = converge(run_ansible, namespace, "--check", "--diff")
+    assert result.returncode == 0, result.stdout
+    assert play_recap(result.stdout)["changed"] == 1
+    assert f"name: {namespace}" in result.stdout  # the diff shows the namespace to be created
+    assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=namespace) == []
+
+
+@pytest.mark.parametrize(
+    ("bad_input", "message"),
+    [
+        ("namespace_pod_security_level=strict", "namespace_pod_security_level must be one of"),
+        ("namespace_pod_security_version=1.36", 'namespace_pod_security_version is "1.36"'),
+        ('{"namespace_extra_labels": {"pod-security.kubernetes.io/enforce": "privileged"}}', "namespace_extra_labels"),
+    ],
+)
+def test_bad_input_fails_before_any_write(run_ansible, testcluster, namespace, bad_input, message):
+    mark = testcluster.audit.mark()
+    result = converge(run_ansible, namespace, "-e", bad_input)
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=namespace) == []
