@@ -82,6 +82,6 @@ def _play_recap(output: str, host: str = "local") -> dict[str, int]:
     for line in output.splitlines():
         if line.startswith(f"{host} ") and "ok=" in line:
             for field in line.split()[2:]:
-                key, _, value = field.partition("=")
+                key, _separator, value = field.partition("=")
                 totals[key] = totals.get(key, 0) + int(value)
     return totals

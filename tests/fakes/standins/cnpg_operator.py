@@ -144,7 +144,7 @@ def app_secret(cluster: dict) -> dict | None:
     name, namespace = cluster["metadata"]["name"], cluster["metadata"]["namespace"]
     database = initdb.get("database") or "app"
     owner = initdb.get("owner") or database
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(64))
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _position in range(64))
     labels = {"cnpg.io/userType": "app", "cnpg.io/reload": "true"}
     return {
         "metadata": object_meta(cluster, f"{name}-app", labels),
