@@ -15,8 +15,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "testcluster"))
+# Helpers shared by tests and local runs (tests/support/README.md).
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from handle import TestCluster  # noqa: E402
+
+from .conftest_postgres import postgres_server  # noqa: E402, F401  # pylint: disable=unused-import
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,194 @@
+#!/usr/bin/env python
+"""Run the MLflow a namespace of the local test cluster holds, as local processes.
+
+The local cluster's node is simulated, so its pods never run. This runs them here instead, the
+way the kubelet would: the migration Job's containers in order, then the Deployment's server,
+with their commands as rendered by the role, their environment resolved from the cluster's
+Secrets, the database service mapped to a real local PostgreSQL (set up with the credentials
+from the cluster's Secret) and the volumes to local directories. The server's port is the only
+thing changed (5000 may be taken here).
+
+    local_mlflow.py start --kubeconfig K --namespace N --state DIR   # prints {"url": ...}
+    local_mlflow.py stop --state DIR
+
+`start` leaves the server and PostgreSQL running; `stop` stops both and removes DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from kubernetes import client, config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import postgres_server
+from local_pod import LocalContainer
+from mlflow_runtime import ensure_runtime
+
+SERVER_PORT_ARG = "--port=5000"
+HEALTH_TIMEOUT = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_object(api: client.ApiClient, reader, *args) -> dict:
+    return api.sanitize_for_serialization(reader(*args))
+
+
+def migration_job(api: client.ApiClient, namespace: str, version: str) -> dict:
+    """The migration Job of the release the Deployment runs."""
+    jobs = client.BatchV1Api(api).list_namespaced_job(
+        namespace, label_selector=f"app.kubernetes.io/component=db-upgrade,app.kubernetes.io/version={version}"
+    )
+    if len(jobs.items) != 1:
+        raise SystemExit(f"expected one migration Job of MLflow {version} in {namespace}, found {len(jobs.items)}")
+    return api.sanitize_for_serialization(jobs.items[0])
+
+
+def local_volumes(pod_spec: dict, state: Path) -> dict[str, Path]:
+    """Each volume of the pod as a directory under `state`; claims keep their data across starts."""
+    volumes = {}
+    for volume in pod_spec.get("volumes", []):
+        if "persistentVolumeClaim" in volume:
+            path = state / "volumes" / volume["persistentVolumeClaim"]["claimName"]
+        elif "emptyDir" in volume:
+            path = state / "emptydir" / volume["name"]
+        else:
+            raise SystemExit(f"volume {volume['name']}: only claims and emptyDirs can be run here")
+        path.mkdir(parents=True, exist_ok=True)
+        volumes[volume["name"]] = path
+    return volumes
+
+
+def map_database(uri: str, port: int) -> str:
+    """The backend store URI with its host (the cluster's database service) replaced by the local server."""
+    parts = urlsplit(uri)
+    credentials = parts.netloc.rsplit("@", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
+
+
+def containers(api, namespace, pod_spec, specs, state: Path, database_port: int) -> list[LocalContainer]:
+    volumes = local_volumes(pod_spec, state)
+    workdir = state / "workdir"
+    workdir.mkdir(exist_ok=True)
+    result = []
+    for spec in specs:
+        local = LocalContainer.from_spec(api, namespace, pod_spec, spec, volumes=volumes, workdir=workdir)
+        if "MLFLOW_BACKEND_STORE_URI" in local.env:
+            local.env["MLFLOW_BACKEND_STORE_URI"] = map_database(local.env["MLFLOW_BACKEND_STORE_URI"], database_port)
+        result.append(local)
+    return result
+
+
+def wait_for_health(url: str, process, log: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the MLflow server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:  # noqa: S310 (a local http URL)
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the MLflow server did not answer /health within {HEALTH_TIMEOUT} s:\n{log.read_text()[-4000:]}")
+
+
+def start(kubeconfig: str, namespace: str, state: Path) -> dict:
+    if (state / "state.json").exists():
+        stop(state)
+    state.mkdir(parents=True, exist_ok=True)
+    runtime = ensure_runtime()
+    api = config.new_client_from_config(config_file=kubeconfig)
+    deployment = read_object(api, client.AppsV1Api(api).read_namespaced_deployment, "mlflow", namespace)
+    server_pod = deployment["spec"]["template"]["spec"]
+    version = deployment["metadata"]["labels"]["app.kubernetes.io/version"]
+    job_pod = migration_job(api, namespace, version)["spec"]["template"]["spec"]
+
+    # In a directory of /tmp of its own: as root, the server runs as nobody, who must reach it.
+    database = postgres_server.start()
+    record = {"postgres": {"bin": str(database.bin_dir), "data": str(database.data_dir), "run_as": database.run_as}}
+    (state / "state.json").write_text(json.dumps(record))
+
+    # The database and owner as CloudNativePG's initdb would create them, from the same Secret.
+    (server,) = containers(api, namespace, server_pod, server_pod["containers"], state, database.port)
+    uri = urlsplit(server.env["MLFLOW_BACKEND_STORE_URI"])
+    database.create_database(unquote(uri.username), unquote(uri.password), unquote(uri.path.lstrip("/")))
+
+    for step in containers(
+        api, namespace, job_pod, [*job_pod.get("initContainers", []), *job_pod["containers"]], state, database.port
+    ):
+        result = step.run(runtime.path())
+        if result.returncode != 0:
+            raise SystemExit(f"container {step.name} of the migration Job failed:\n{result.stdout[-4000:]}")
+
+    port = free_port()
+    server.replace_arg(SERVER_PORT_ARG, f"--port={port}")
+    log = state / "mlflow-server.log"
+    process = server.start(runtime.path(), log)
+    record["server"] = {"pid": process.pid, "url": f"http://127.0.0.1:{port}", "log": str(log)}
+    (state / "state.json").write_text(json.dumps(record))
+    wait_for_health(record["server"]["url"], process, log)
+    return {"url": record["server"]["url"], "artifacts": str(state / "volumes")}
+
+
+def stop(state: Path) -> None:
+    record_file = state / "state.json"
+    if not record_file.exists():
+        return
+    record = json.loads(record_file.read_text())
+    if "server" in record:
+        try:
+            os.killpg(record["server"]["pid"], signal.SIGTERM)
+            time.sleep(2)
+            os.killpg(record["server"]["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    database = record["postgres"]
+    server = postgres_server.PostgresServer(
+        Path(database["bin"]),
+        Path(database["data"]),
+        Path(database["data"]).parent / "socket",
+        "",
+        0,
+        tuple(database["run_as"]),
+    )
+    server.stop()
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start_parser = commands.add_parser("start", help="run the namespace's MLflow here; prints its URL as JSON")
+    start_parser.add_argument("--kubeconfig", required=True)
+    start_parser.add_argument("--namespace", required=True)
+    start_parser.add_argument("--state", required=True, type=Path, help="directory for the processes' state")
+    stop_parser = commands.add_parser("stop", help="stop what start started")
+    stop_parser.add_argument("--state", required=True, type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        print(json.dumps(start(args.kubeconfig, args.namespace, args.state)))
+    else:
+        stop(args.state)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
