@@ -73,11 +73,9 @@ unit: setup ## unit tests (no cluster needed)
 test: setup lint sanity ## everything CI runs: lint, sanity, unit and integration tests
 	$(VENV_BIN)/pytest tests $(PYTEST_ARGS)
 
-demo: setup cluster-up ## deploy to the local test cluster and show what runs
-	$(VENV_BIN)/ansible-playbook site.yml -i $(INVENTORY) $(PLAYBOOK_ARGS)
-	@echo
-	@echo "Deployed with inventory $(INVENTORY): PLAY RECAP above sums up each target."
-	@echo "Local cluster: 'make cluster-status' shows it, 'make cluster-down' stops it and removes its state."
+demo: setup cluster-up ## deploy to the local test cluster, run the deployed MLflow and verify it
+	tools/install-system-packages.sh postgresql
+	tools/demo.sh $(INVENTORY) $(PLAYBOOK_ARGS)
 
 build: setup ## build the collection tarball into dist/
 	$(VENV_BIN)/ansible-galaxy collection build --force --output-path $(DIST)
@@ -85,7 +83,8 @@ build: setup ## build the collection tarball into dist/
 cluster-up: setup ## start the local test cluster (writes .testcluster/kubeconfig)
 	$(VENV_PYTHON) tools/testcluster/testcluster.py up
 
-cluster-down: setup ## stop the local test cluster and remove its state
+cluster-down: setup ## stop the local test cluster (and the demo's local MLflow) and remove its state
+	$(VENV_PYTHON) tests/support/local_mlflow.py stop --state $${HOMELAB_TESTCLUSTER_DIR:-.testcluster}/local-mlflow
 	$(VENV_PYTHON) tools/testcluster/testcluster.py down
 
 cluster-status: setup ## show whether the local test cluster runs

@@ -1,0 +1,62 @@
+"""Every role's interface is complete: defaults, argument_specs and documentation agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+ROLES = sorted(path.parent.parent.name for path in (REPO / "roles").glob("*/meta/argument_specs.yml"))
+VARIABLES_DOC = (REPO / "docs" / "variables.md").read_text()
+
+
+def argument_specs(role: str) -> dict:
+    return yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+
+
+def defaults(role: str) -> dict:
+    path = REPO / "roles" / role / "defaults" / "main.yml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def documented_names(role: str) -> set[str]:
+    """Variable names in backticks on the role's page and in docs/variables.md."""
+    page = REPO / "docs" / "roles" / f"{role}.md"
+    text = VARIABLES_DOC + (page.read_text() if page.exists() else "")
+    return set(re.findall(r"`([a-z][a-z0-9_]*)`", text))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_an_option_with_the_same_default(role):
+    options = argument_specs(role)["main"]["options"]
+
+    for name, value in defaults(role).items():
+        assert name in options, f"{role}: {name} has a default but no argument_specs entry"
+        if value is not None and "{{" not in str(value):
+            assert options[name].get("default") == value, f"{role}: {name} defaults differ"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_option_has_a_type_and_a_description(role):
+    for entry_point, spec in argument_specs(role).items():
+        for name, option in spec.get("options", {}).items():
+            assert option.get("type"), f"{role} {entry_point}: {name} has no type"
+            assert option.get("description"), f"{role} {entry_point}: {name} has no description"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_preflight_validates_what_main_validates(role):
+    """site.yml runs each role's tasks_from: preflight, which validates against entry point `preflight`."""
+    specs = argument_specs(role)
+    if (REPO / "roles" / role / "tasks" / "preflight.yml").exists():
+        assert specs.get("preflight") == specs["main"], f"{role}: entry point preflight differs from main"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_option_is_documented(role):
+    undocumented = set(argument_specs(role)["main"]["options"]) - documented_names(role)
+
+    assert not undocumented, f"{role}: not in docs/variables.md or docs/roles/{role}.md: {sorted(undocumented)}"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make demo`: deploys the stack to the local test cluster with site.yml, shows that a second
+# run changes nothing, then runs the MLflow it deployed and checks it over HTTP with the verify
+# tasks. The local cluster's node is simulated (its pods never run), so the deployed migration
+# Job and Deployment run here as local processes: their commands as rendered, their Secrets
+# from the cluster, a local PostgreSQL set up with the database credentials the cluster holds.
+#
+# Usage: tools/demo.sh [INVENTORY [extra ansible-playbook arguments...]]
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+inventory=${1:-inventories/local}
+shift || true
+bin=.venv/bin
+cluster_dir=${HOMELAB_TESTCLUSTER_DIR:-.testcluster}
+state=$cluster_dir/local-mlflow
+
+"$bin/ansible-playbook" site.yml -i "$inventory" "$@"
+
+echo
+echo "Second run: it must change nothing."
+recap=$("$bin/ansible-playbook" site.yml -i "$inventory" "$@" | grep -E '^\S+ +: ok=')
+echo "$recap"
+if grep -qvE 'changed=0 ' <<<"$recap"; then
+  echo "The second run changed something: the roles are not idempotent." >&2
+  exit 1
+fi
+
+namespace=$("$bin/ansible" all -i "$inventory" "$@" -o -m ansible.builtin.debug -a var=mlflow_namespace \
+  | sed -nE 's/.*"mlflow_namespace": "([^"]+)".*/\1/p' | head -n 1)
+echo
+echo "Running namespace ${namespace}'s MLflow Deployment and migration Job as local processes..."
+url=$("$bin/python" tests/support/local_mlflow.py start --kubeconfig "$cluster_dir/kubeconfig" \
+  --namespace "$namespace" --state "$state" | "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["url"])')
+
+"$bin/ansible-playbook" playbooks/verify.yml -i "$inventory" "$@" \
+  -e mlflow_verify_http=true -e "mlflow_verify_url=$url"
+
+kubectl=("$cluster_dir/bin/kubectl" --kubeconfig "$cluster_dir/kubeconfig" -n "$namespace")
+echo
+echo "What runs in namespace $namespace:"
+"${kubectl[@]}" get clusters.postgresql.cnpg.io,persistentvolumeclaims,deployments,jobs,services,httproutes
+
+cat <<SUMMARY
+
+Deployed with inventory $inventory to namespace $namespace of the local test cluster.
+MLflow, as deployed, answers at $url (a local process; artifacts in $state/volumes):
+  curl $url/health
+  curl '$url/api/2.0/mlflow/experiments/search?max_results=10'
+Look around: make cluster-status; ${kubectl[*]} get all
+Stop everything: make cluster-down
+SUMMARY
