@@ -577,7 +577,7 @@ def test_role_verify_passes_against_the_real_server(local_mlflow, namespace, dat
         namespace,
         "--tags",
         "verify",
-        extra_vars={"postgres_database": database, "mlflow_verify_url": local_mlflow.url},
+        extra_vars={"postgres_database": database, "mlflow_verify_http": True, "mlflow_verify_url": local_mlflow.url},
     )
 
     assert run.returncode == 0, tail(run.stdout)
@@ -594,7 +594,10 @@ def test_role_verify_passes_against_the_real_server(local_mlflow, namespace, dat
 
 def test_second_run_changes_nothing(local_mlflow, namespace, database, playbook, postgres_server):
     before = verify_experiments(postgres_server, database)
-    run = playbook(namespace, extra_vars={"postgres_database": database, "mlflow_verify_url": local_mlflow.url})
+    run = playbook(
+        namespace,
+        extra_vars={"postgres_database": database, "mlflow_verify_http": True, "mlflow_verify_url": local_mlflow.url},
+    )
 
     assert run.returncode == 0, tail(run.stdout)
     assert changed(run.stdout) == 0, tail(run.stdout)
