@@ -2,7 +2,9 @@
 """The local test cluster: a real Kubernetes control plane built from upstream, on 127.0.0.1.
 
     testcluster.py up       build if needed, start etcd, kube-apiserver, kube-controller-manager,
-                            kube-scheduler, kwok and the stand-in controllers; safe to call twice
+                            kube-scheduler, kwok, the fake 1Password Connect server and the
+                            stand-in controllers; safe to call twice (on a running cluster it
+                            starts what of the last two does not run)
     testcluster.py down     stop every process it started (by PID) and remove the state
     testcluster.py status   what runs, and whether the API server is ready
 
@@ -36,6 +38,9 @@ import pki  # noqa: E402
 from procs import Processes  # noqa: E402
 
 STANDINS_DIR = REPO / "tests" / "fakes" / "standins"
+# The fake 1Password Connect server the 1Password operator stand-in reads its items from.
+FAKE_CONNECT_SERVER = REPO / "tests" / "fakes" / "onepassword_connect" / "server.py"
+FAKE_CONNECT_DATA = HERE / "onepassword-connect.yaml"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 
@@ -62,6 +67,8 @@ class Layout:
     etcd_peer_port = property(lambda self: self.port_base + 2)
     controller_manager_port = property(lambda self: self.port_base + 3)
     scheduler_port = property(lambda self: self.port_base + 4)
+    onepassword_connect_port = property(lambda self: self.port_base + 5)
+    onepassword_connect_url = property(lambda self: f"http://127.0.0.1:{self.onepassword_connect_port}")
     server = property(lambda self: f"https://127.0.0.1:{self.apiserver_port}")
     kubeconfig = property(lambda self: self.state / "kubeconfig")
     audit_log = property(lambda self: self.state / "audit.log")
@@ -313,17 +320,78 @@ def standin_scripts() -> list[Path]:
     return sorted(p for p in STANDINS_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
-def start_standins(layout: Layout, procs: Processes) -> None:
+def fake_connect_token() -> str:
+    """The token the fake Connect server accepts for every vault: the first of its data file."""
+    return yaml.safe_load(FAKE_CONNECT_DATA.read_text())["tokens"][0]["token"]
+
+
+def fake_connect_ready(layout: Layout) -> bool:
+    try:
+        with urllib.request.urlopen(f"{layout.onepassword_connect_url}/heartbeat", timeout=2) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_fake_connect(layout: Layout, procs: Processes) -> None:
+    """The fake 1Password Connect server, serving FAKE_CONNECT_DATA on layout.onepassword_connect_url.
+
+    It validates its traffic against Connect's OpenAPI document from the shared schemas; without
+    them it cannot start, and the cluster comes up without it (the 1Password operator stand-in then
+    reports every OnePasswordItem as not ready).
+    """
+    name = "fake-onepassword-connect"
+    procs.start(
+        name,
+        [
+            sys.executable,
+            str(FAKE_CONNECT_SERVER),
+            f"--data={FAKE_CONNECT_DATA}",
+            f"--port={layout.onepassword_connect_port}",
+        ],
+        env={"PYTHONUNBUFFERED": "1", "HOMELAB_SHARED_SCHEMAS": str(shared_schemas_dir())},
+    )
+    try:
+        wait_for("the fake 1Password Connect server", lambda: fake_connect_ready(layout), 30, procs, name)
+    except ClusterError as err:
+        log(f"warning, going on without it: {err}")
+        # Not recorded as one of the cluster's processes, so that `status` still reports a working cluster.
+        (procs.pid_dir / f"{name}.pid").unlink(missing_ok=True)
+
+
+def standin_env(layout: Layout, script: Path) -> dict:
+    env = {"PYTHONUNBUFFERED": "1"}
+    if script.stem == "onepassword_operator":
+        # As the operator's Deployment sets them: where Connect is, and its token.
+        env.update(OP_CONNECT_HOST=layout.onepassword_connect_url, OP_CONNECT_TOKEN=fake_connect_token())
+    return env
+
+
+def start_standins(layout: Layout, procs: Processes, only_missing: bool = False) -> None:
     for script in standin_scripts():
+        name = f"standin-{script.stem}"
+        if only_missing and procs.alive(name):
+            continue
         procs.start(
-            f"standin-{script.stem}",
+            name,
             [
                 sys.executable,
                 str(script),
                 f"--kubeconfig={layout.component_kubeconfig('standins')}",
             ],
-            env={"PYTHONUNBUFFERED": "1"},
+            env=standin_env(layout, script),
         )
+
+
+def start_missing(layout: Layout) -> list[str]:
+    """On a running cluster: start the fake Connect server and the stand-ins that do not run (new or exited)."""
+    procs = Processes(layout.state)
+    before = set(procs.recorded())
+    alive = {name for name in before if procs.alive(name)}
+    if "fake-onepassword-connect" not in alive:
+        start_fake_connect(layout, procs)
+    start_standins(layout, procs, only_missing=True)
+    return sorted(name for name in procs.recorded() if name not in alive and procs.alive(name))
 
 
 def node_ready(bin_dir: Path, layout: Layout) -> bool:
@@ -350,9 +418,10 @@ def running(layout: Layout) -> bool:
 
 
 def up(layout: Layout) -> bool:
-    """Start the cluster; returns False when it was already running (nothing started)."""
+    """Start the cluster; returns False when it was already running (then only what start_missing starts)."""
     if running(layout):
-        log(f"already running; kubeconfig: {layout.kubeconfig}")
+        started = start_missing(layout)
+        log(f"already running{'; started ' + ', '.join(started) if started else ''}; kubeconfig: {layout.kubeconfig}")
         return False
     if Processes(layout.state).recorded():
         log("a previous cluster is half up: stopping it first")
@@ -379,6 +448,7 @@ def up(layout: Layout) -> bool:
         kubectl(bin_dir, layout, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
         apply(bin_dir, layout, (HERE / "manifests" / "platform.yaml").read_text())
         phase("CRDs established and platform objects applied")
+        start_fake_connect(layout, procs)
         start_standins(layout, procs)
         wait_for("node kwok-node-0 Ready", lambda: node_ready(bin_dir, layout), 60, procs, "kwok")
         wait_for(
