@@ -12,8 +12,11 @@ that Authentik rejects, a token without permission, an unreachable host (named),
 Authentik refuses or fails to apply (with Authentik's own log lines).
 
 On top of the client sit the operations of the `authentik_blueprint` module
-(`ensure_blueprint_present`, `ensure_blueprint_absent`), so the module stays a thin shell, and
-the outpost helper that adds a provider to an existing (shared or embedded) outpost.
+(`ensure_blueprint_present`, `ensure_blueprint_absent`), so the module stays a thin shell, the
+outpost helper that adds a provider to an existing (shared or embedded) outpost
+(`ensure_outpost_provider`, for `authentik_outpost_provider`), and the read-only view of an
+application, its proxy provider and the outposts serving it (`application_info`, for
+`authentik_application_info`).
 
 Authentik applies a blueprint in a background task: `POST .../apply/` only queues it. The task
 (`authentik.blueprints.v1.tasks.apply_blueprint`, related to the instance) is followed through
@@ -222,6 +225,8 @@ class AuthentikClient:
         self.managed = ManagedApi(self._api_client)
         self.tasks = TasksApi(self._api_client)
         self._outposts = None
+        self._providers = None
+        self._core = None
 
     # -- the call wrapper -----------------------------------------------------------------------
 
@@ -491,11 +496,102 @@ class AuthentikClient:
         )
         return True, updated
 
+    def require_outpost(self, name):
+        """The outpost called `name`; AuthentikError when Authentik has none."""
+        return self._require_outpost(name)
+
     def _require_outpost(self, name):
         outpost = self.find_outpost(name)
         if outpost is None:
             raise AuthentikError(f"Authentik at {self.host} has no outpost named {name!r}")
         return outpost
+
+    def outposts_of_provider(self, provider_pk):
+        """The outposts that serve the provider `provider_pk`."""
+        page = self.call(
+            f"list the outposts of provider {provider_pk}",
+            self.outposts.outposts_instances_list,
+            providers_by_pk=[provider_pk],
+            page_size=100,
+        )
+        return [outpost for outpost in page.results if provider_pk in outpost.providers]
+
+    # -- providers and applications (read only) -------------------------------------------------
+
+    @property
+    def providers(self):
+        if self._providers is None:
+            from authentik_client.api.providers_api import ProvidersApi
+
+            self._providers = ProvidersApi(self._api_client)
+        return self._providers
+
+    @property
+    def core(self):
+        if self._core is None:
+            from authentik_client.api.core_api import CoreApi
+
+            self._core = CoreApi(self._api_client)
+        return self._core
+
+    # Providers and applications are read as plain JSON: their models change between Authentik
+    # releases (fields come and go), and a client a release ahead of or behind the server would
+    # refuse the answer. Only the fields the summaries below name are used.
+
+    def find_proxy_provider(self, name):
+        """The proxy provider called `name` (a dict, as the API gives it), or None."""
+        page = self.call(
+            f"find proxy provider {name!r}",
+            _json_answer(self.providers.providers_proxy_list_without_preload_content),
+            name__iexact=name,
+            page_size=100,
+        )
+        results = page.get("results") or []
+        exact = [provider for provider in results if provider.get("name") == name]
+        return (exact or results or [None])[0]
+
+    def get_proxy_provider(self, pk):
+        """The proxy provider with primary key `pk` (a dict), or None."""
+        try:
+            return self.call(
+                f"read proxy provider {pk}",
+                _json_answer(self.providers.providers_proxy_retrieve_without_preload_content),
+                pk,
+            )
+        except AuthentikError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def find_application(self, slug):
+        """The application with the slug `slug` (a dict), or None; every application, whoever may open it."""
+        page = self.call(
+            f"find application {slug!r}",
+            _json_answer(self.core.core_applications_list_without_preload_content),
+            slug=slug,
+            superuser_full_list=True,
+            page_size=100,
+        )
+        return next((app for app in page.get("results") or [] if app.get("slug") == slug), None)
+
+
+def _json_answer(method):
+    """Call an API method's `_without_preload_content` variant; its answer as parsed JSON.
+
+    Error answers raise ApiException as the plain method does, so `call` retries and explains them.
+    """
+
+    def read(*args, **kwargs):
+        response = method(*args, **kwargs)
+        body = response.data.decode("utf-8") if response.data else ""
+        if not 200 <= response.status <= 299:
+            ApiException.from_response(http_resp=response, body=body, data=None)
+        try:
+            return json.loads(body) if body else {}
+        except ValueError as exc:
+            raise ValueError(f"the answer is not JSON: {exc}") from None
+
+    return read
 
 
 # -- blueprint content ----------------------------------------------------------------------------
@@ -732,6 +828,113 @@ def ensure_blueprint_absent(client, name, check_mode=False):
     result["blueprint"] = blueprint_summary(existing)
     if not check_mode:
         client.delete_blueprint(existing.pk, name)
+    return result
+
+
+# -- outposts and applications ---------------------------------------------------------------------
+
+
+def outpost_summary(outpost):
+    """The fields of an outpost the modules return (its config holds no secret)."""
+    if outpost is None:
+        return {}
+    return {
+        "pk": str(outpost.pk),
+        "name": outpost.name,
+        "type": getattr(outpost.type, "value", outpost.type),
+        "managed": outpost.managed,
+        "providers": list(outpost.providers),
+        "provider_names": [provider.name for provider in outpost.providers_obj or []],
+        "config": dict(outpost.config or {}),
+    }
+
+
+def provider_summary(provider):
+    """The fields of a proxy provider (a dict, as the API gives it) the modules return."""
+    if not provider:
+        return {}
+    fields = (
+        "pk",
+        "name",
+        "mode",
+        "external_host",
+        "internal_host",
+        "intercept_header_auth",
+        "skip_path_regex",
+        "authorization_flow",
+        "invalidation_flow",
+        "authentication_flow",
+        "assigned_application_slug",
+    )
+    return {field: provider.get(field) for field in fields}
+
+
+def application_summary(application):
+    """The fields of an application (a dict, as the API gives it) the modules return."""
+    if not application:
+        return {}
+    fields = ("pk", "slug", "name", "group", "meta_launch_url", "launch_url", "provider")
+    return {field: application.get(field) for field in fields}
+
+
+def _outpost_diff(outpost, names):
+    return _dump_yaml({"outpost": outpost.name, "providers": names})
+
+
+def ensure_outpost_provider(client, outpost, provider, check_mode=False):
+    """Make the outpost called `outpost` serve the proxy provider called `provider`.
+
+    Only adds: the providers the outpost serves already stay (a shared outpost serves other
+    applications). Changed only when the provider was (or, in check mode, would be) added. In
+    check mode a provider that does not exist yet (its blueprint not applied) counts as added.
+    """
+    current = client.require_outpost(outpost)
+    found = client.find_proxy_provider(provider)
+    before = [item.name for item in current.providers_obj or []]
+    result = {"changed": False, "outpost": outpost_summary(current), "provider": provider_summary(found)}
+    if found is None:
+        if not check_mode:
+            raise AuthentikError(
+                f"Authentik at {client.host} has no proxy provider named {provider!r} to add to outpost "
+                f"{current.name!r}: apply the blueprint that creates it first"
+            )
+        result["changed"] = True
+        after = [*before, provider]
+    else:
+        result["changed"], updated = client.add_outpost_provider(current.name, found["pk"], check_mode=check_mode)
+        after = before if not result["changed"] else [*before, found["name"]]
+        result["outpost"] = outpost_summary(updated)
+        if result["changed"] and check_mode:
+            result["outpost"]["provider_names"] = after
+    result["diff"] = {
+        "before_header": f"Authentik outpost {current.name}",
+        "after_header": f"Authentik outpost {current.name}",
+        "before": _outpost_diff(current, before),
+        "after": _outpost_diff(current, after),
+    }
+    return result
+
+
+def application_info(client, slug, outpost=None, blueprint=None):
+    """What Authentik has for the application `slug`: it, its proxy provider, the outposts that serve
+    the provider; with `outpost`, that outpost; with `blueprint`, that blueprint instance. Reads only."""
+    application = client.find_application(slug)
+    provider = None
+    if application is not None and application.get("provider") is not None:
+        provider = client.get_proxy_provider(application["provider"])
+    serving = client.outposts_of_provider(provider["pk"]) if provider is not None else []
+    result = {
+        "exists": application is not None,
+        "application": application_summary(application),
+        "provider": provider_summary(provider),
+        "outposts": [outpost_summary(item) for item in serving],
+        "outpost": {},
+        "blueprint": {},
+    }
+    if outpost:
+        result["outpost"] = outpost_summary(client.find_outpost(outpost))
+    if blueprint:
+        result["blueprint"] = blueprint_summary(client.find_blueprint(blueprint))
     return result
 
 

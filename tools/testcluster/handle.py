@@ -34,8 +34,8 @@ class TestCluster:
     def up(self) -> bool:
         """Start it unless running; True when this call started it.
 
-        On a running cluster, `testcluster.py up` still starts the stand-ins (and the fake
-        1Password Connect server) that do not run, such as one added since the cluster started.
+        On a running cluster, `testcluster.py up` still starts the stand-ins and the fake servers
+        (1Password Connect, Authentik) that do not run, such as one added since the cluster started.
         """
         if self.is_running():
             self._cli("up")

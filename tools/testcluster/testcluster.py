@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -41,6 +42,11 @@ STANDINS_DIR = REPO / "tests" / "fakes" / "standins"
 # The fake 1Password Connect server the 1Password operator stand-in reads its items from.
 FAKE_CONNECT_SERVER = REPO / "tests" / "fakes" / "onepassword_connect" / "server.py"
 FAKE_CONNECT_DATA = HERE / "onepassword-connect.yaml"
+# The fake Authentik API the local inventory's authentik role talks to; it also stands in for
+# Authentik's outpost controller (writes the outposts' HTTPRoutes into the cluster).
+FAKE_AUTHENTIK_SERVER = REPO / "tests" / "fakes" / "authentik" / "fake_authentik.py"
+# Made up, accepted by this fake only; inventories/local passes the same.
+FAKE_AUTHENTIK_TOKEN = "testcluster-authentik-token"  # noqa: S105
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 
@@ -69,6 +75,8 @@ class Layout:
     scheduler_port = property(lambda self: self.port_base + 4)
     onepassword_connect_port = property(lambda self: self.port_base + 5)
     onepassword_connect_url = property(lambda self: f"http://127.0.0.1:{self.onepassword_connect_port}")
+    authentik_port = property(lambda self: self.port_base + 6)
+    authentik_url = property(lambda self: f"http://127.0.0.1:{self.authentik_port}")
     server = property(lambda self: f"https://127.0.0.1:{self.apiserver_port}")
     kubeconfig = property(lambda self: self.state / "kubeconfig")
     audit_log = property(lambda self: self.state / "audit.log")
@@ -359,6 +367,40 @@ def start_fake_connect(layout: Layout, procs: Processes) -> None:
         (procs.pid_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
+def fake_authentik_ready(layout: Layout) -> bool:
+    # A connection is enough: any request the fake does not serve would count as a violation.
+    try:
+        with socket.create_connection(("127.0.0.1", layout.authentik_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def start_fake_authentik(layout: Layout, procs: Processes) -> None:
+    """The fake Authentik API on layout.authentik_url, accepting FAKE_AUTHENTIK_TOKEN.
+
+    Like the fake Connect server it needs the shared schemas (Authentik's OpenAPI document and
+    blueprint schema); without them the cluster comes up without it.
+    """
+    name = "fake-authentik"
+    procs.start(
+        name,
+        [
+            sys.executable,
+            str(FAKE_AUTHENTIK_SERVER),
+            f"--port={layout.authentik_port}",
+            f"--token={FAKE_AUTHENTIK_TOKEN}",
+            f"--kubeconfig={layout.component_kubeconfig('standins')}",
+        ],
+        env={"PYTHONUNBUFFERED": "1", "HOMELAB_SHARED_SCHEMAS": str(shared_schemas_dir())},
+    )
+    try:
+        wait_for("the fake Authentik API", lambda: fake_authentik_ready(layout), 30, procs, name)
+    except ClusterError as err:
+        log(f"warning, going on without it: {err}")
+        (procs.pid_dir / f"{name}.pid").unlink(missing_ok=True)
+
+
 def standin_env(layout: Layout, script: Path) -> dict:
     env = {"PYTHONUNBUFFERED": "1"}
     if script.stem == "onepassword_operator":
@@ -390,6 +432,8 @@ def start_missing(layout: Layout) -> list[str]:
     alive = {name for name in before if procs.alive(name)}
     if "fake-onepassword-connect" not in alive:
         start_fake_connect(layout, procs)
+    if "fake-authentik" not in alive:
+        start_fake_authentik(layout, procs)
     start_standins(layout, procs, only_missing=True)
     return sorted(name for name in procs.recorded() if name not in alive and procs.alive(name))
 
@@ -449,6 +493,7 @@ def up(layout: Layout) -> bool:
         apply(bin_dir, layout, (HERE / "manifests" / "platform.yaml").read_text())
         phase("CRDs established and platform objects applied")
         start_fake_connect(layout, procs)
+        start_fake_authentik(layout, procs)
         start_standins(layout, procs)
         wait_for("node kwok-node-0 Ready", lambda: node_ready(bin_dir, layout), 60, procs, "kwok")
         wait_for(
@@ -486,6 +531,8 @@ def status(layout: Layout) -> bool:
     print(f"{'kube-apiserver /readyz':28} {layout.server:<17} {'ok' if ready else 'NOT READY'}")
     print(f"{'kubeconfig':28} {layout.kubeconfig}")
     print(f"{'audit log':28} {layout.audit_log}")
+    print(f"{'fake 1Password Connect':28} {layout.onepassword_connect_url}")
+    print(f"{'fake Authentik API':28} {layout.authentik_url}/api/v3/")
     return ready and all(procs.alive(n) for n in recorded)
 
 

@@ -35,6 +35,10 @@ SERVED_PATHS = (
     "/tasks/tasks/{message_id}/",
     "/outposts/instances/",
     "/outposts/instances/{uuid}/",
+    "/providers/proxy/",
+    "/providers/proxy/{id}/",
+    "/core/applications/",
+    "/core/applications/{slug}/",
 )
 
 

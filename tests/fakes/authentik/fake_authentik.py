@@ -1,8 +1,8 @@
 """A fake Authentik API: the part of /api/v3 that homelab.mlflow uses, held to Authentik's OpenAPI document.
 
 Serves blueprint instances (list, create, read, update, partial update, delete, apply), the
-tasks API (list, read) that reports the background apply, and outposts (list, read, partial
-update). Like Authentik it:
+tasks API (list, read) that reports the background apply, outposts (list, read, partial
+update), proxy providers (list, read) and applications (list, read). Like Authentik it:
 
 - authenticates `Authorization: Bearer <token>` and answers 403 with Authentik's details (a
   refused token: "Token invalid/expired"; a token without the permission: "You do not have
@@ -16,7 +16,14 @@ update). Like Authentik it:
   sets `status` (`successful`, or `error` with the problems as the task's log lines), saving the
   instance a moment before the task's log is written and the task is done, as Authentik's worker does;
 - stamps `last_applied` on every save of an instance (the model field is `auto_now`) and sets
-  `last_applied_hash` (sha512 of the content) after a successful apply.
+  `last_applied_hash` (sha512 of the content) after a successful apply;
+- applies a blueprint's entries to its own store (proxy providers, applications, outposts),
+  resolving `!Find` against Authentik's default flows (seeded with their real slugs and
+  designations) and the Kubernetes service connection, and `!KeyOf` against earlier entries: an
+  entry that fails leaves nothing of the blueprint behind (authentik_entries.py);
+- with a kubeconfig, stands in for Authentik's outpost controller: every outpost that has a
+  service connection and `kubernetes_httproute_parent_refs` in its config gets an HTTPRoute in
+  its `kubernetes_namespace` for the external hosts of its providers (authentik_routes.py).
 
 How content is judged: authentik_blueprints.py. Every request and every response is checked
 against the OpenAPI document (authentik_openapi.py); what does not match is recorded in
@@ -29,7 +36,8 @@ checked against its GenericError schema by hand).
 Fault injection: `inject(status, count)`, `hang(count, seconds)`, `fail_next_apply(log_lines)`.
 `requests` records every request (method, path, query, body, status, injected).
 
-Run it alone: `python tests/fakes/authentik/fake_authentik.py --port 9000 --token secret`.
+Run it alone, as a long-running server (with the HTTPRoutes written to a cluster):
+`python tests/fakes/authentik/fake_authentik.py --port 9000 --token secret --kubeconfig KUBECONFIG`.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import authentik_blueprints
+from authentik_entries import EntryError, Importer, new_application, new_provider, seed_flows
 from authentik_openapi import API_PREFIX, DEFAULT_VERSION, Contract
 
 # The API token a fake accepts unless told otherwise; made up, accepted by the fake only.
@@ -76,6 +85,7 @@ class FakeAuthentik:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: tuple[str, str] | None = None,
+        kubeconfig: str | None = None,
     ):
         self.token = token
         self.read_only_tokens = set(read_only_tokens)
@@ -87,6 +97,8 @@ class FakeAuthentik:
         self.tasks: dict[str, dict] = {}
         self.outposts: dict[str, dict] = {}
         self.providers: dict[int, dict] = {}
+        self.applications: dict[str, dict] = {}
+        self.flows: dict[str, dict] = seed_flows()
         self.requests: list[dict] = []
         self.violations: list[str] = []
         self._faults: list[dict] = []
@@ -104,6 +116,12 @@ class FakeAuthentik:
             "verbose_name_plural": "Kubernetes Service-Connections",
             "meta_model_name": "authentik_outposts.kubernetesserviceconnection",
         }
+        self.service_connections = {self.service_connection["pk"]: self.service_connection}
+        self.routes = None
+        if kubeconfig:
+            from authentik_routes import RouteController
+
+            self.routes = RouteController(kubeconfig)
         self.add_outpost(EMBEDDED_OUTPOST, managed="goauthentik.io/outposts/embedded")
 
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -191,13 +209,23 @@ class FakeAuthentik:
             blueprint["last_applied"] = self._stamp()
             return created["pk"]
 
-    def add_provider(self, name: str) -> int:
+    def add_provider(self, name: str, external_host: str = "", **fields) -> int:
+        """A proxy provider (Authentik's defaults, the default flows) as if created; returns its pk."""
         with self.lock:
             pk = max(self.providers, default=0) + 1
-            self.providers[pk] = {"pk": pk, "name": name}
+            self.providers[pk] = new_provider(pk, name, self.flows, external_host=external_host, **fields)
             return pk
 
-    def add_outpost(self, name: str, providers: list[int] | None = None, managed: str | None = None) -> str:
+    def add_application(self, slug: str, name: str, provider: int | None = None, **fields) -> str:
+        """An application (of `provider`) as if created; returns its pk."""
+        with self.lock:
+            pk = str(uuid.uuid4())
+            self.applications[pk] = new_application(pk, slug, name, provider=provider, **fields)
+            return pk
+
+    def add_outpost(
+        self, name: str, providers: list[int] | None = None, managed: str | None = None, config: dict | None = None
+    ) -> str:
         with self.lock:
             pk = str(uuid.uuid4())
             self.outposts[pk] = {
@@ -206,10 +234,42 @@ class FakeAuthentik:
                 "type": "proxy",
                 "providers": list(providers or []),
                 "service_connection": self.service_connection["pk"],
-                "config": {"authentik_host": "https://authentik.fake/"},
+                "config": {"authentik_host": "https://authentik.fake/", **(config or {})},
                 "managed": managed,
             }
+            self._sync_routes()
             return pk
+
+    def provider(self, name: str) -> dict | None:
+        with self.lock:
+            return next((copy.deepcopy(p) for p in self.providers.values() if p["name"] == name), None)
+
+    def application(self, slug: str) -> dict | None:
+        with self.lock:
+            return next((copy.deepcopy(a) for a in self.applications.values() if a["slug"] == slug), None)
+
+    def flow(self, slug: str) -> dict | None:
+        with self.lock:
+            return next((copy.deepcopy(f) for f in self.flows.values() if f["slug"] == slug), None)
+
+    def _tables(self) -> dict[str, dict]:
+        return {
+            "flows": self.flows,
+            "service_connections": self.service_connections,
+            "providers": self.providers,
+            "applications": self.applications,
+            "outposts": self.outposts,
+        }
+
+    def remove_routes(self) -> None:
+        """Delete the HTTPRoutes written for the outposts (when a kubeconfig was given)."""
+        with self.lock:
+            if self.routes is not None:
+                self.routes.remove_all()
+
+    def _sync_routes(self) -> None:
+        if self.routes is not None:
+            self.routes.sync(self.outposts, self.providers)
 
     def outpost(self, name: str) -> dict | None:
         with self.lock:
@@ -443,6 +503,8 @@ class FakeAuthentik:
                         "name": str(data["metadata"]["name"]),
                         "labels": data["metadata"].get("labels") or {},
                     }
+                if not found:
+                    found = self._apply_entries(data, blueprint["context"])
                 if found:
                     blueprint["status"] = "error"
                     logs.extend(("warning", line) for line in found)
@@ -459,6 +521,26 @@ class FakeAuthentik:
         timer.daemon = True
         self._timers.append(timer)
         timer.start()
+
+    def _apply_entries(self, data: dict, instance_context: dict) -> list[str]:
+        """Store what the entries say, all or nothing; the problems, as log lines."""
+        own_context = data.get("context") if isinstance(data.get("context"), dict) else {}
+        importer = Importer(self._tables(), {})
+        context = {**importer.resolve(own_context), **(instance_context or {})}
+        importer.context = context
+        entries = data.get("entries") or []
+        if isinstance(entries, dict):
+            entries = [entry for group in entries.values() for entry in (group or [])]
+        try:
+            importer.apply(entries)
+        except EntryError as exc:
+            return [str(exc)]
+        for name, table in importer.tables.items():
+            current = getattr(self, name)
+            current.clear()
+            current.update(table)
+        self._sync_routes()
+        return []
 
     def _finish_task(self, message_id: str, logs: list[tuple[str, str]]) -> None:
         with self.lock:
@@ -509,23 +591,109 @@ class FakeAuthentik:
         return shown
 
     def _provider_json(self, pk: int) -> dict:
+        """A provider as the Provider schema shows it (in outposts and applications)."""
         provider = self.providers[pk]
+        application = next((a for a in self.applications.values() if a["provider"] == pk), None)
         return {
             "pk": pk,
             "name": provider["name"],
-            "authentication_flow": None,
-            "authorization_flow": str(uuid.UUID(int=1)),
-            "invalidation_flow": str(uuid.UUID(int=2)),
-            "property_mappings": [],
+            "authentication_flow": provider["authentication_flow"],
+            "authorization_flow": provider["authorization_flow"],
+            "invalidation_flow": provider["invalidation_flow"],
+            "property_mappings": list(provider["property_mappings"]),
             "component": "ak-provider-proxy-form",
-            "assigned_application_slug": None,
-            "assigned_application_name": None,
+            "assigned_application_slug": application["slug"] if application else None,
+            "assigned_application_name": application["name"] if application else None,
             "assigned_backchannel_application_slug": None,
             "assigned_backchannel_application_name": None,
             "verbose_name": "Proxy Provider",
             "verbose_name_plural": "Proxy Providers",
             "meta_model_name": "authentik_providers_proxy.proxyprovider",
         }
+
+    def _proxy_provider_json(self, pk: int) -> dict:
+        """A provider as the ProxyProvider schema shows it."""
+        provider = self.providers[pk]
+        shown = self._provider_json(pk)
+        for field in (
+            "client_id",
+            "internal_host",
+            "external_host",
+            "internal_host_ssl_validation",
+            "certificate",
+            "skip_path_regex",
+            "basic_auth_enabled",
+            "basic_auth_password_attribute",
+            "basic_auth_user_attribute",
+            "mode",
+            "intercept_header_auth",
+            "cookie_domain",
+            "jwt_federation_sources",
+            "jwt_federation_providers",
+            "access_token_validity",
+            "refresh_token_validity",
+        ):
+            shown[field] = copy.deepcopy(provider[field])
+        callback = (
+            provider["external_host"].rstrip("/") + "/outpost.goauthentik.io/callback?X-authentik-auth-callback=true"
+        )
+        shown["redirect_uris"] = [{"matching_mode": "strict", "url": callback, "redirect_uri_type": "authorization"}]
+        shown["outpost_set"] = [f"Outpost {o['name']}" for o in self.outposts.values() if pk in o["providers"]]
+        return shown
+
+    def list_proxy_providers(self, query, _body):
+        items = sorted(self.providers.values(), key=lambda p: p["pk"])
+        for parameter, field in (
+            ("name__iexact", "name"),
+            ("external_host__iexact", "external_host"),
+            ("mode__iexact", "mode"),
+            ("internal_host__iexact", "internal_host"),
+        ):
+            if parameter in query:
+                items = [p for p in items if str(p[field]).lower() == query[parameter][0].lower()]
+        if "application__isnull" in query:
+            assigned = {a["provider"] for a in self.applications.values()}
+            wanted = query["application__isnull"][0] == "true"
+            items = [p for p in items if (p["pk"] not in assigned) == wanted]
+        if "search" in query:
+            items = [p for p in items if query["search"][0].lower() in p["name"].lower()]
+        return _page(query, [self._proxy_provider_json(p["pk"]) for p in items])
+
+    def get_proxy_provider(self, _query, _body, pk):
+        if int(pk) not in self.providers:
+            return 404, {"detail": "No ProxyProvider matches the given query."}
+        return 200, self._proxy_provider_json(int(pk))
+
+    # -- applications ---------------------------------------------------------------------------------
+
+    def _application_json(self, application: dict) -> dict:
+        shown = copy.deepcopy(application)
+        provider = application["provider"]
+        # As for outposts' service connection: the document says null only through `nullable` beside
+        # an allOf, which OpenAPI 3.0.3 does not let through; the fake's applications all have one.
+        shown["provider_obj"] = self._provider_json(provider) if provider in self.providers else None
+        shown["backchannel_providers_obj"] = []
+        external = self.providers[provider]["external_host"] if provider in self.providers else ""
+        shown["launch_url"] = application["meta_launch_url"] or external or None
+        shown["meta_icon_url"] = None
+        shown["meta_icon_themed_urls"] = {"light": None, "dark": None}
+        return shown
+
+    def list_applications(self, query, _body):
+        items = sorted(self.applications.values(), key=lambda a: a["name"])
+        for parameter in ("slug", "name", "group", "meta_launch_url"):
+            if parameter in query:
+                items = [a for a in items if a[parameter] == query[parameter][0]]
+        if "search" in query:
+            term = query["search"][0].lower()
+            items = [a for a in items if term in a["name"].lower() or term in a["slug"].lower()]
+        return _page(query, [self._application_json(a) for a in items])
+
+    def get_application(self, _query, _body, slug):
+        application = next((a for a in self.applications.values() if a["slug"] == slug), None)
+        if application is None:
+            return 404, {"detail": "No Application matches the given query."}
+        return 200, self._application_json(application)
 
     def list_outposts(self, query, _body):
         items = sorted(self.outposts.values(), key=lambda o: o["name"])
@@ -535,6 +703,12 @@ class FakeAuthentik:
             items = [o for o in items if query["name__icontains"][0].lower() in o["name"].lower()]
         if "managed__iexact" in query:
             items = [o for o in items if (o["managed"] or "").lower() == query["managed__iexact"][0].lower()]
+        if "providers_by_pk" in query:
+            wanted = {int(pk) for pk in query["providers_by_pk"]}
+            items = [o for o in items if wanted & set(o["providers"])]
+        if "providers__isnull" in query:
+            empty = query["providers__isnull"][0] == "true"
+            items = [o for o in items if (not o["providers"]) == empty]
         return _page(query, [self._outpost_json(o) for o in items])
 
     def get_outpost(self, _query, _body, pk):
@@ -554,6 +728,7 @@ class FakeAuthentik:
         for field in ("name", "type", "providers", "config", "managed", "service_connection"):
             if field in body:
                 outpost[field] = body[field]
+        self._sync_routes()
         return 200, self._outpost_json(outpost)
 
 
@@ -570,6 +745,10 @@ ROUTES = (
     (rf"/tasks/tasks/{_UUID}/", {"GET": "get_task"}),
     (r"/outposts/instances/", {"GET": "list_outposts"}),
     (rf"/outposts/instances/{_UUID}/", {"GET": "get_outpost", "PATCH": "patch_outpost"}),
+    (r"/providers/proxy/", {"GET": "list_proxy_providers"}),
+    (r"/providers/proxy/([0-9]+)/", {"GET": "get_proxy_provider"}),
+    (r"/core/applications/", {"GET": "list_applications"}),
+    (r"/core/applications/([-a-zA-Z0-9_]+)/", {"GET": "get_application"}),
 )
 
 
@@ -660,9 +839,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=TEST_TOKEN, help="the API token it accepts")
     parser.add_argument("--version", default=DEFAULT_VERSION, help="the Authentik release whose OpenAPI document holds")
     parser.add_argument("--apply-delay", type=float, default=0.5, help="seconds a queued apply waits for the worker")
+    parser.add_argument(
+        "--kubeconfig", help="a cluster to write the outposts' HTTPRoutes to, as Authentik's outpost controller does"
+    )
     args = parser.parse_args(argv)
     fake = FakeAuthentik(
-        token=args.token, version=args.version, apply_delay=args.apply_delay, host=args.host, port=args.port
+        token=args.token,
+        version=args.version,
+        apply_delay=args.apply_delay,
+        host=args.host,
+        port=args.port,
+        kubeconfig=args.kubeconfig,
     )
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     fake.start()

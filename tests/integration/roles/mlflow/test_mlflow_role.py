@@ -153,6 +153,8 @@ def playbook(testcluster, repo_root):
         variables = {
             "mlflow_namespace": namespace,
             "mlflow_kubeconfig": str(testcluster.kubeconfig),
+            # The role's own route (inventories/local turns it off for Authentik's outpost route).
+            "mlflow_httproute_enabled": True,
             **(extra_vars or {}),
         }
         env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}

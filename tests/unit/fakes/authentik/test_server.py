@@ -107,7 +107,7 @@ def test_a_valid_request_is_answered_and_passes_the_contract_against_fake_authen
         ("GET", "/managed/blueprints/?page=first", None, TOKEN, "page"),
         ("GET", "/managed/blueprints/not-a-uuid/", None, TOKEN, "instance_uuid"),
         ("GET", "/managed/blueprints/", None, None, "Security"),
-        ("GET", "/core/applications/", None, TOKEN, "served by Authentik but not by this fake"),
+        ("GET", "/core/users/", None, TOKEN, "served by Authentik but not by this fake"),
         ("GET", "/no/such/thing/", None, TOKEN, "not in Authentik's API"),
     ],
     ids=[
