@@ -1,0 +1,222 @@
+"""Faults the collection must survive or report clearly, against the local test cluster.
+
+- The database cluster never becomes healthy: its StorageClass provisions nothing, so the instance's
+  claim stays Pending and its pod unscheduled. Verify fails within postgres_verify_timeout with a
+  message that says where to look (the Cluster, its pods, its claims' events, the operator's log).
+- 1Password Connect answers 500, 429 or drops the connection: a few times, and the run retries and
+  goes on; every time, and the run fails with a message that says so, before anything is written.
+
+Each fault is a deployment target (an inventory host with its own namespace and its own fake
+Connect server) of one site.yml run; the transient faults run `--tags preflight`, which reads the
+item and writes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from testcluster import FAKE_CONNECT_DATA
+
+REPO = Path(__file__).resolve().parents[3]
+VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / "tests" / "fakes"))
+
+from onepassword_connect.server import FakeConnectServer, load_data  # noqa: E402
+
+ADMIN = "testcluster-admin"
+KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
+RUN = uuid.uuid4().hex[:6]
+DATA = load_data(FAKE_CONNECT_DATA)
+TOKEN = DATA["tokens"][0]["token"]
+STORAGE_CLASS = f"provisions-nothing-{RUN}"
+# A fault on every request: more than the module's retries (5) can outlast.
+ALWAYS = 1000
+CONNECT_FAULTS = {
+    "connect_500": (lambda server: server.fail_next(ALWAYS, status=500), "failed after 6 attempts"),
+    "connect_429": (
+        lambda server: server.rate_limit_next(ALWAYS, retry_after=0.2),
+        "still rate limiting after 6 attempts",
+    ),
+    "connect_dropped": (lambda server: server.drop_next(ALWAYS), "failed after 6 attempts"),
+}
+
+
+def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not k.startswith("OP_")
+    }
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        OP_CONNECT_TOKEN=TOKEN,
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    return subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "playbooks/site.yml", "-i", str(inventory), "--forks", "6", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def write_inventory(path: Path, testcluster, hosts: dict) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": sys.executable,
+                        "mlflow_kubeconfig": str(testcluster.kubeconfig),
+                        "mlflow_external_host": "mlflow.localtest.me",
+                        "mlflow_verify_http": False,
+                        "postgres_password": f"faults-{RUN}-password",
+                    },
+                    "hosts": hosts,
+                }
+            }
+        )
+    )
+    return path
+
+
+def failures(stdout: str) -> dict[str, list[str]]:
+    messages: dict[str, list[str]] = {}
+    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
+        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
+        text = result.get("msg", "") if isinstance(result, dict) else str(result)
+        messages.setdefault(match.group(1), []).append(" ".join(str(text).split()))
+    return messages
+
+
+def recap(stdout: str) -> dict[str, dict[str, int]]:
+    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
+    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
+
+
+def connect_servers(names) -> dict[str, FakeConnectServer]:
+    return {name: FakeConnectServer(copy.deepcopy(DATA)).__enter__() for name in names}
+
+
+@pytest.fixture(scope="module")
+def persistent_faults(testcluster, k8s, tmp_path_factory):
+    """One site.yml run: the unhealthy database and the three Connect faults that never stop."""
+    work = tmp_path_factory.mktemp("faults")
+    storage = client.StorageV1Api(k8s)
+    storage.create_storage_class(
+        client.V1StorageClass(
+            metadata=client.V1ObjectMeta(name=STORAGE_CLASS),
+            provisioner="example.com/provisions-nothing",
+            volume_binding_mode="Immediate",
+        )
+    )
+    servers = connect_servers(CONNECT_FAULTS)
+    hosts = {
+        "database_unhealthy": {
+            "mlflow_namespace": f"fault-{RUN}-db",
+            "postgres_storage_class": STORAGE_CLASS,
+            "postgres_verify_timeout": 20,
+        },
+        **{
+            name: {
+                "mlflow_namespace": f"fault-{RUN}-{name.replace('_', '-')}",
+                "postgres_credentials_source": "onepassword_connect",
+                "onepassword_connect_host": servers[name].url,
+            }
+            for name in CONNECT_FAULTS
+        },
+    }
+    for name, (inject, _message) in CONNECT_FAULTS.items():
+        inject(servers[name])
+    try:
+        mark = testcluster.audit.mark()
+        result = run_playbook(write_inventory(work / "inventory.yml", testcluster, hosts))
+        (work / "output.txt").write_text(result.stdout)
+        yield {
+            "stdout": result.stdout,
+            "hosts": hosts,
+            "servers": servers,
+            "writes": testcluster.audit.writes(mark, user=ADMIN),
+        }
+    finally:
+        for server in servers.values():
+            server.__exit__(None, None, None)
+        for host in hosts.values():
+            try:
+                client.CoreV1Api(k8s).delete_namespace(host["mlflow_namespace"])
+            except ApiException as err:
+                if err.status != 404:
+                    raise
+        storage.delete_storage_class(STORAGE_CLASS)
+
+
+def test_an_unhealthy_database_fails_verify_and_says_where_to_look(persistent_faults):
+    namespace = persistent_faults["hosts"]["database_unhealthy"]["mlflow_namespace"]
+    messages = failures(persistent_faults["stdout"]).get("database_unhealthy", [])
+
+    assert recap(persistent_faults["stdout"])["database_unhealthy"]["failed"] == 1
+    # The wait's own failure comes first; the message to read is the one that follows it.
+    message = messages[-1]
+    assert "did not report 'Cluster in healthy state'" in message
+    assert "within 20 s (postgres_verify_timeout)" in message
+    assert f"kubectl -n {namespace} describe clusters.postgresql.cnpg.io mlflow-postgres" in message
+    assert f"kubectl -n {namespace} describe pvc -l cnpg.io/cluster=mlflow-postgres" in message
+    assert f"StorageClass {STORAGE_CLASS} (postgres_storage_class)" in message
+    assert "logs deployment/cnpg-controller-manager" in message
+
+
+@pytest.mark.parametrize("host", list(CONNECT_FAULTS))
+def test_a_connect_fault_that_never_stops_fails_clearly_before_any_write(persistent_faults, host):
+    namespace = persistent_faults["hosts"][host]["mlflow_namespace"]
+    messages = failures(persistent_faults["stdout"]).get(host, [])
+    server = persistent_faults["servers"][host]
+
+    assert recap(persistent_faults["stdout"])[host]["failed"] == 1
+    (message,) = messages
+    assert "through 1Password Connect (postgres_credentials_source onepassword_connect) failed" in message
+    assert CONNECT_FAULTS[host][1] in message
+    # The module retried (5 retries: 6 attempts at the item's vault lookup at least).
+    assert len(server.requests) >= 6
+    writes = [w for w in persistent_faults["writes"] if w.concerns(namespace) or namespace in w.name]
+    assert writes == []
+
+
+def test_transient_connect_faults_are_retried_and_the_run_goes_on(testcluster, k8s, tmp_path):
+    servers = connect_servers(["transient"])
+    server = servers["transient"]
+    server.fail_next(2, status=500)
+    server.rate_limit_next(1, retry_after=0.2)
+    server.drop_next(1)
+    hosts = {
+        "connect_transient": {
+            "mlflow_namespace": f"fault-{RUN}-transient",
+            "postgres_credentials_source": "onepassword_connect",
+            "onepassword_connect_host": server.url,
+        }
+    }
+    try:
+        mark = testcluster.audit.mark()
+        result = run_playbook(write_inventory(tmp_path / "inventory.yml", testcluster, hosts), "--tags", "preflight")
+        writes = testcluster.audit.writes(mark, user=ADMIN, namespace=hosts["connect_transient"]["mlflow_namespace"])
+    finally:
+        server.__exit__(None, None, None)
+
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert len(server.requests) >= 5  # four answered with a fault, then the reads that worked
+    assert server.item_reads()
+    assert writes == []

@@ -1,0 +1,168 @@
+"""The value checks of the roles' preflight, rendered with Ansible's templating and the roles' defaults:
+good values pass, bad ones fail (no cluster needed; the run through site.yml is
+tests/integration/hardening/test_bad_input.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that reads Ansible's tags (such as !unsafe) as the plain values they tag."""
+
+
+_Loader.add_multi_constructor(
+    "!", lambda loader, _suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+)
+
+
+def read(text: str):
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def trusted(value):
+    """YAML of the roles' own files, whose strings Ansible treats as templates (as it does the roles')."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return value
+
+
+def load(role: str, name: str):
+    return trusted(read((REPO / "roles" / role / name).read_text()) or [])
+
+
+def tasks(role: str) -> list[dict]:
+    """Every task of the role's preflight, blocks flattened."""
+    found, pending = [], list(load(role, "tasks/preflight.yml" if role != "cluster_preflight" else "tasks/main.yml"))
+    while pending:
+        task = pending.pop(0)
+        found.append(task)
+        pending[:0] = task.get("block", [])
+    return found
+
+
+def render(expression, variables: dict):
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return templar.template(trust_as_template(expression))
+
+
+def checks(role: str, task_name: str) -> tuple[list, dict]:
+    task = next(t for t in tasks(role) if t.get("name") == task_name)
+    return task, task.get("vars", {})
+
+
+def variables(role: str, overrides: dict, task_vars: dict) -> dict:
+    found = {
+        **(load(role, "defaults/main.yml") or {}),
+        "mlflow_namespace": "mlflow",
+        "mlflow_external_host": "mlflow.example.com",
+    }
+    vars_file = REPO / "roles" / role / "vars" / "main.yml"
+    if vars_file.exists():
+        found.update(trusted(read(vars_file.read_text()) or {}))
+    found.update(overrides)
+    found.update(task_vars)
+    return found
+
+
+def failing_items(role: str, task_name: str, overrides: dict) -> list[str]:
+    """The variables of the loop items whose check fails."""
+    task, task_vars = checks(role, task_name)
+    values = variables(role, overrides, task_vars)
+    return [item["variable"] for item in task["loop"] if not _true(render(item["valid"], values))]
+
+
+def _true(value) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+MLFLOW = ("mlflow", "Check the image, names, resources and timeouts")
+DRIFT = ("drift_cronjob", "Check the values")
+POSTGRES = ("postgres", "Check the values")
+
+
+@pytest.mark.parametrize(
+    ("check", "overrides"),
+    [
+        (MLFLOW, {}),
+        (MLFLOW, {"mlflow_image": "registry.example.com:5000/team/mlflow"}),
+        (MLFLOW, {"mlflow_resources": {"requests": {"cpu": "0.5", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}}),
+        (MLFLOW, {"mlflow_httproute_enabled": False, "mlflow_gateway_name": "Not Checked"}),
+        (DRIFT, {"drift_cronjob_image": "registry.example.com/homelab-mlflow-drift:0.1.0"}),
+        (DRIFT, {"drift_cronjob_image": "registry.example.com:5000/drift@sha256:" + "a" * 64}),
+        (POSTGRES, {"postgres_password": "unused"}),
+    ],
+)
+def test_good_values_pass(check, overrides):
+    assert failing_items(*check, overrides) == []
+
+
+@pytest.mark.parametrize(
+    ("check", "overrides", "variable"),
+    [
+        (MLFLOW, {"mlflow_image": "docker.io/burakince/mlflow:latest"}, "mlflow_image"),
+        (MLFLOW, {"mlflow_image": "docker.io/burakince/mlflow:3.17.2"}, "mlflow_image"),
+        (MLFLOW, {"mlflow_image": "mlflow@sha256:" + "a" * 64}, "mlflow_image"),
+        (MLFLOW, {"mlflow_image": "Docker.io/MLflow"}, "mlflow_image"),
+        (MLFLOW, {"mlflow_replicas": 0}, "mlflow_replicas"),
+        (MLFLOW, {"mlflow_resources": {"limits": {"cpu": "1"}}}, "mlflow_resources"),
+        (MLFLOW, {"mlflow_resources": {"limits": {"memory": "1 GB"}}}, "mlflow_resources"),
+        (MLFLOW, {"mlflow_resources": {"limits": {"memory": "0Mi"}}}, "mlflow_resources"),
+        (MLFLOW, {"mlflow_resources": {"limit": {"memory": "1Gi"}}}, "mlflow_resources"),
+        (MLFLOW, {"mlflow_image_pull_secrets": ["Registry Credentials"]}, "mlflow_image_pull_secrets"),
+        (MLFLOW, {"mlflow_cluster_domain": ".cluster.local"}, "mlflow_cluster_domain"),
+        (MLFLOW, {"mlflow_gateway_namespace": "cilium.system"}, "mlflow_gateway_name"),
+        (
+            MLFLOW,
+            {"mlflow_servicemonitor_enabled": True, "mlflow_servicemonitor_interval": "30"},
+            "mlflow_servicemonitor_interval",
+        ),
+        (MLFLOW, {"mlflow_rollout_timeout": 0}, "mlflow_rollout_timeout"),
+        (DRIFT, {"drift_cronjob_image": "registry.example.com/drift:latest"}, "drift_cronjob_image"),
+        (DRIFT, {"drift_cronjob_image": "registry.example.com:5000/drift"}, "drift_cronjob_image"),
+        (
+            DRIFT,
+            {"drift_cronjob_image": "x", "drift_cronjob_resources": {"requests": {"memory": "1Gi"}}},
+            "drift_cronjob_resources",
+        ),
+        (
+            POSTGRES,
+            {"postgres_password": "unused", "postgres_resources": {"requests": {"memory": "512Mi"}}},
+            "postgres_resources",
+        ),
+        (
+            POSTGRES,
+            {"postgres_password": "unused", "postgres_resources": {"limits": {"memory": "0"}}},
+            "postgres_resources",
+        ),
+    ],
+)
+def test_bad_values_fail_and_name_the_variable(check, overrides, variable):
+    assert variable in failing_items(*check, overrides)
+
+
+def test_the_connect_timeout_must_be_positive():
+    task, _vars = checks(
+        "cluster_preflight", "Check that cluster_preflight_connect_timeout is a positive number of seconds"
+    )
+    (condition,) = task["ansible.builtin.assert"]["that"]
+
+    assert _true(render("{{ " + condition + " }}", variables("cluster_preflight", {}, {})))
+    assert not _true(
+        render("{{ " + condition + " }}", variables("cluster_preflight", {"cluster_preflight_connect_timeout": 0}, {}))
+    )
