@@ -16,6 +16,7 @@ COLLECTION_LINK := .collections/ansible_collections/homelab/mlflow
 INVENTORY ?= inventories/local
 PLAYBOOK_ARGS ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 SANITY_ARGS ?=
 # The Python version ansible-test sanity checks against (the venv's).
 SANITY_PYTHON ?= 3.11
@@ -24,7 +25,7 @@ DIST ?= dist
 # The venv's tools first, also for the programs they start (ansible-lint runs ansible-playbook).
 export PATH := $(CURDIR)/$(VENV_BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit test demo build clean distclean \
+.PHONY: help setup lint sanity unit test demo build bench clean distclean \
 	cluster-up cluster-down cluster-status collection-link sanity-pip-bootstrap
 
 help: ## list the targets
@@ -79,6 +80,11 @@ demo: setup cluster-up ## deploy to the local test cluster, run the deployed MLf
 
 build: setup ## build the collection tarball into dist/
 	$(VENV_BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+# Heavy (several full runs of the stack): see docs/benchmarks.md; e.g. BENCH_ARGS="--repeat 1 --targets 1,5".
+bench: setup cluster-up ## time and count the API requests of converge, no-op and drift runs (bench/results/)
+	$(VENV_PYTHON) -m pip install --quiet -r requirements-bench.txt
+	$(VENV_PYTHON) bench/run.py $(BENCH_ARGS)
 
 cluster-up: setup ## start the local test cluster (writes .testcluster/kubeconfig)
 	$(VENV_PYTHON) tools/testcluster/testcluster.py up
