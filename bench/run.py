@@ -127,6 +127,8 @@ class Bench:
                     "mlflow_kubeconfig": self.kubeconfig,
                     # Nothing answers MLflow's HTTP API on the local cluster (see inventories/local).
                     "mlflow_verify_http": False,
+                    # The cluster's fake Authentik API, as inventories/local has it.
+                    **self.cluster.authentik_settings(),
                 },
             }
         }

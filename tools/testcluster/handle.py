@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from audit import AuditLog
-from testcluster import HERE, Layout, running
+from testcluster import FAKE_AUTHENTIK_TOKEN, HERE, Layout, running
 
 
 class TestCluster:
@@ -42,6 +42,23 @@ class TestCluster:
             return False
         self._cli("up")
         return True
+
+    def authentik_settings(self) -> dict:
+        """What inventories/local sets for the fake Authentik API this cluster runs, for inventories
+        written by tests and benchmarks: its URL and token, a blueprint, provider, application and
+        outpost named after the namespace (one Authentik serves every namespace here), the outpost's
+        route as the way in, and no HTTP check (no outpost runs)."""
+        per_namespace = "mlflow-{{ mlflow_namespace }}"
+        return {
+            "authentik_host": self.layout.authentik_url,
+            "authentik_token": FAKE_AUTHENTIK_TOKEN,
+            "authentik_blueprint_name": per_namespace,
+            "authentik_provider_name": per_namespace,
+            "authentik_application_slug": per_namespace,
+            "authentik_dedicated_outpost_name": per_namespace,
+            "mlflow_httproute_enabled": False,
+            "authentik_verify_http": False,
+        }
 
     def down(self) -> None:
         self._cli("down")

@@ -263,6 +263,7 @@ def bad_input_run(testcluster, k8s, tmp_path_factory):
                         "ansible_python_interpreter": sys.executable,
                         "mlflow_kubeconfig": str(testcluster.kubeconfig),
                         "mlflow_external_host": "mlflow.localtest.me",
+                        **testcluster.authentik_settings(),
                         "mlflow_verify_http": False,
                         "postgres_password": f"bad-input-{RUN}-password",
                     },

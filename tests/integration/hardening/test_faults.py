@@ -84,6 +84,7 @@ def write_inventory(path: Path, testcluster, hosts: dict) -> Path:
                         "ansible_python_interpreter": sys.executable,
                         "mlflow_kubeconfig": str(testcluster.kubeconfig),
                         "mlflow_external_host": "mlflow.localtest.me",
+                        **testcluster.authentik_settings(),
                         "mlflow_verify_http": False,
                         "postgres_password": f"faults-{RUN}-password",
                     },

@@ -90,6 +90,7 @@ def runs(testcluster, k8s, tmp_path_factory):
                         "ansible_python_interpreter": sys.executable,
                         "mlflow_kubeconfig": str(testcluster.kubeconfig),
                         "mlflow_external_host": "mlflow.localtest.me",
+                        **testcluster.authentik_settings(),
                         "mlflow_verify_http": False,
                     },
                     "hosts": hosts,
