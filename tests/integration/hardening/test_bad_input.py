@@ -174,7 +174,7 @@ CASES = [
         "mlflow_image_pull_policy",
         "IfNotPresent",
     ),
-    ("mlflow_gateway_name", {"mlflow_gateway_name": "Main Gateway"}, "mlflow_gateway_name", "DNS-1123"),
+    ("mlflow_gateway_name", {"mlflow_gateway_name": "Main Gateway"}, "mlflow_gateway_name", "lower-case letters"),
     # networkpolicy
     ("networkpolicy_kind_choice", {"networkpolicy_kind": "calico"}, "networkpolicy_kind", "cilium"),
     (
