@@ -40,6 +40,10 @@ DEPLOYMENT_VARS = {
     # The test cluster has one node: two instances may share it.
     "postgres_pod_anti_affinity_type": "preferred",
     "mlflow_gc_enabled": True,
+    # MLflow's own HTTPRoute, so that the gateway's flow to MLflow is part of the analysis
+    # (inventories/local routes through Authentik's outpost instead, which proxy mode requires).
+    "mlflow_httproute_enabled": True,
+    "authentik_provider_mode": "forward_single",
 }
 
 # Pods standing for the peers outside the namespace: (namespace, name, labels).
