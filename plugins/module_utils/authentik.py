@@ -1034,3 +1034,8 @@ def _validation_lines(exc):
             prefix = "" if field in ("non_field_errors", "detail") else f"{field}: "
             lines.append(f"{prefix}{message}")
     return lines
+
+
+def client_from_params(params):
+    """An AuthentikClient from a module's AUTHENTIK_COMMON_ARGS options."""
+    return AuthentikClient(**{name: params[name] for name in AUTHENTIK_COMMON_ARGS})

@@ -169,9 +169,9 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AUTHENTIK_CLIENT_IMPORT_ERROR,
     AUTHENTIK_COMMON_ARGS,
     HAS_AUTHENTIK_CLIENT,
-    AuthentikClient,
     AuthentikError,
     application_info,
+    client_from_params,
 )
 
 
@@ -192,15 +192,7 @@ def main():
 
     params = module.params
     try:
-        client = AuthentikClient(
-            host=params["host"],
-            token=params["token"],
-            validate_certs=params["validate_certs"],
-            ca_path=params["ca_path"],
-            request_timeout=params["request_timeout"],
-            retries=params["retries"],
-            retry_delay=params["retry_delay"],
-        )
+        client = client_from_params(params)
         result = application_info(client, params["slug"], outpost=params["outpost"], blueprint=params["blueprint"])
     except AuthentikError as err:
         module.fail_json(msg=err.message)

@@ -217,9 +217,9 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     HAS_AUTHENTIK_CLIENT,
     HAS_YAML,
     YAML_IMPORT_ERROR,
-    AuthentikClient,
     AuthentikError,
     blueprint_summary,
+    client_from_params,
     ensure_blueprint_absent,
     ensure_blueprint_present,
 )
@@ -254,15 +254,7 @@ def main():
 
     params = module.params
     try:
-        client = AuthentikClient(
-            host=params["host"],
-            token=params["token"],
-            validate_certs=params["validate_certs"],
-            ca_path=params["ca_path"],
-            request_timeout=params["request_timeout"],
-            retries=params["retries"],
-            retry_delay=params["retry_delay"],
-        )
+        client = client_from_params(params)
         if params["state"] == "present":
             result = ensure_blueprint_present(
                 client,

@@ -144,8 +144,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     HAS_AUTHENTIK_CLIENT,
     HAS_YAML,
     YAML_IMPORT_ERROR,
-    AuthentikClient,
     AuthentikError,
+    client_from_params,
     ensure_outpost_provider,
 )
 
@@ -168,15 +168,7 @@ def main():
 
     params = module.params
     try:
-        client = AuthentikClient(
-            host=params["host"],
-            token=params["token"],
-            validate_certs=params["validate_certs"],
-            ca_path=params["ca_path"],
-            request_timeout=params["request_timeout"],
-            retries=params["retries"],
-            retry_delay=params["retry_delay"],
-        )
+        client = client_from_params(params)
         result = ensure_outpost_provider(client, params["outpost"], params["provider"], check_mode=module.check_mode)
     except AuthentikError as err:
         module.fail_json(msg=err.message)
