@@ -10,13 +10,62 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
+
+# Longest pause before a failed sync is tried again.
+MAX_RETRY_SECONDS = 30
+
+
+class KeyedWorker:
+    """Watch events feed object keys (namespace, name) into one queue and one worker syncs them in
+    turn, so a controller's syncs never overlap; a burst of events for one object makes one sync,
+    and a failed sync is retried with backoff (a missing ServiceAccount or a slow API server is
+    usually transient). Subclasses define sync(namespace, name)."""
+
+    def __init__(self, log: logging.Logger):
+        self.log = log
+        self.queue: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.pending: set[tuple[str, str]] = set()
+        self.failures: dict[tuple[str, str], int] = {}
+        self.lock = threading.Lock()
+
+    def sync(self, namespace: str, name: str) -> None:
+        raise NotImplementedError
+
+    def enqueue(self, key: tuple[str, str]) -> None:
+        with self.lock:
+            if key in self.pending:
+                return
+            self.pending.add(key)
+        self.queue.put(key)
+
+    def work_forever(self) -> None:
+        while True:
+            key = self.queue.get()
+            with self.lock:
+                self.pending.discard(key)
+            try:
+                self.sync(*key)
+                self.failures.pop(key, None)
+            except Exception as err:  # noqa: BLE001 - a controller retries, like the operator
+                self.retry_later(key, err)
+
+    def retry_later(self, key: tuple[str, str], err: Exception) -> None:
+        failures = self.failures[key] = self.failures.get(key, 0) + 1
+        delay = min(2**failures, MAX_RETRY_SECONDS)
+        reason = f"{err.status} {err.reason}" if isinstance(err, ApiException) else str(err)
+        self.log.warning("sync %s/%s failed (%s); retrying in %ss", *key, reason, delay)
+        timer = threading.Timer(delay, self.enqueue, args=(key,))
+        timer.daemon = True
+        timer.start()
 
 
 def connect(description: str) -> client.ApiClient:

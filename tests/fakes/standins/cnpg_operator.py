@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import queue
 import secrets
 import string
 import threading
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from _base import connect, reconcile_forever
+from _base import KeyedWorker, connect, reconcile_forever
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
@@ -39,7 +38,6 @@ CLUSTER_DOMAIN = "cluster.local"
 PHASE_HEALTHY = "Cluster in healthy state"
 PHASE_FIRST_PRIMARY = "Setting up primary"
 PHASE_WAITING = "Waiting for the instances to become active"
-MAX_RETRY_SECONDS = 30
 MERGE_PATCH = "application/merge-patch+json"
 
 log = logging.getLogger("cnpg-operator-standin")
@@ -292,23 +290,13 @@ def is_ready(pod: client.V1Pod) -> bool:
 # --- the controller -----------------------------------------------------------------------
 
 
-class Operator:
+class Operator(KeyedWorker):
     """Watches feed cluster keys into one queue; one worker syncs them, so syncs never overlap."""
 
     def __init__(self, api: client.ApiClient):
+        super().__init__(log)
         self.core = client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
-        self.queue: queue.Queue[tuple[str, str]] = queue.Queue()
-        self.pending: set[tuple[str, str]] = set()
-        self.failures: dict[tuple[str, str], int] = {}
-        self.lock = threading.Lock()
-
-    def enqueue(self, key: tuple[str, str]) -> None:
-        with self.lock:  # a burst of events for one cluster makes one sync
-            if key in self.pending:
-                return
-            self.pending.add(key)
-        self.queue.put(key)
 
     def on_cluster(self, event: str, cluster: dict) -> None:
         self.enqueue((cluster["metadata"]["namespace"], cluster["metadata"]["name"]))
@@ -316,27 +304,6 @@ class Operator:
     def on_pod(self, event: str, pod: dict) -> None:
         # Readiness of an instance changes the Cluster's status; a deleted instance is recreated.
         self.enqueue((pod["metadata"]["namespace"], pod["metadata"]["labels"]["cnpg.io/cluster"]))
-
-    def work_forever(self) -> None:
-        while True:
-            key = self.queue.get()
-            with self.lock:
-                self.pending.discard(key)
-            try:
-                self.sync(*key)
-                self.failures.pop(key, None)
-            except Exception as err:  # noqa: BLE001 - a controller retries, like the operator
-                self.retry_later(key, err)
-
-    def retry_later(self, key: tuple[str, str], err: Exception) -> None:
-        """Retry with backoff: a missing ServiceAccount or a slow API server is usually transient."""
-        failures = self.failures[key] = self.failures.get(key, 0) + 1
-        delay = min(2**failures, MAX_RETRY_SECONDS)
-        reason = f"{err.status} {err.reason}" if isinstance(err, ApiException) else str(err)
-        log.warning("sync %s/%s failed (%s); retrying in %ss", *key, reason, delay)
-        timer = threading.Timer(delay, self.enqueue, args=(key,))
-        timer.daemon = True
-        timer.start()
 
     def sync(self, namespace: str, name: str) -> None:
         # Always the current object: a watch event may predate our own last status write.

@@ -36,7 +36,6 @@ import base64
 import json
 import logging
 import os
-import queue
 import re
 import threading
 from datetime import UTC, datetime
@@ -44,7 +43,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 from urllib.request import Request, urlopen
 
-from _base import connect, reconcile_forever
+from _base import KeyedWorker, connect, reconcile_forever
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -52,7 +51,6 @@ GROUP, VERSION, PLURAL, KIND = "onepassword.com", "v1", "onepassworditems", "One
 FINALIZER = "onepassword.com/finalizer.secret"
 ITEM_PATH_ANNOTATION = "operator.1password.io/item-path"
 ITEM_VERSION_ANNOTATION = "operator.1password.io/item-version"
-MAX_RETRY_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 10
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -250,50 +248,20 @@ def _secret_type(value: str | None) -> str:
 # --- the controller -----------------------------------------------------------------------
 
 
-class Operator:
+class Operator(KeyedWorker):
     """Watch events feed OnePasswordItem keys into one queue; one worker syncs them in turn."""
 
     def __init__(self, api: client.ApiClient, connect_client: Connect):
+        super().__init__(log)
         self.core = client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
         self.connect = connect_client
-        self.queue: queue.Queue[tuple[str, str]] = queue.Queue()
-        self.pending: set[tuple[str, str]] = set()
-        self.failures: dict[tuple[str, str], int] = {}
         # uid -> the generation whose item is in the Secret: later events of it read nothing.
         self.synced: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-    def enqueue(self, key: tuple[str, str]) -> None:
-        with self.lock:
-            if key in self.pending:
-                return
-            self.pending.add(key)
-        self.queue.put(key)
 
     def on_item(self, event: str, resource: dict) -> None:
         del event
         self.enqueue((resource["metadata"]["namespace"], resource["metadata"]["name"]))
-
-    def work_forever(self) -> None:
-        while True:
-            key = self.queue.get()
-            with self.lock:
-                self.pending.discard(key)
-            try:
-                self.sync(*key)
-                self.failures.pop(key, None)
-            except Exception as err:  # noqa: BLE001 - a controller retries, like the operator
-                self.retry_later(key, err)
-
-    def retry_later(self, key: tuple[str, str], err: Exception) -> None:
-        failures = self.failures[key] = self.failures.get(key, 0) + 1
-        delay = min(2**failures, MAX_RETRY_SECONDS)
-        reason = f"{err.status} {err.reason}" if isinstance(err, ApiException) else str(err)
-        log.warning("sync %s/%s failed (%s); retrying in %ss", *key, reason, delay)
-        timer = threading.Timer(delay, self.enqueue, args=(key,))
-        timer.daemon = True
-        timer.start()
 
     def sync(self, namespace: str, name: str) -> None:
         try:
