@@ -68,6 +68,7 @@ class Processes:
                 time.sleep(0.1)
             if _is_ours(pid, exe):
                 _signal(pid, signal.SIGKILL)
+                _wait_gone(pid, exe)  # SIGKILL is delivered, not instant: "stopped" means gone
             (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
         return stopped
 
@@ -83,6 +84,12 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _wait_gone(pid: int, executable: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _is_ours(pid, executable) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _is_ours(pid: int, executable: str) -> bool:
