@@ -63,6 +63,10 @@ class TestCluster:
     def down(self) -> None:
         self._cli("down")
 
+    def restart_apiserver(self) -> None:
+        """Stop the API server and start it again (a fault): clients see refused connections meanwhile."""
+        self._cli("restart-apiserver")
+
     def kubectl(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(self.kubectl_path), f"--kubeconfig={self.kubeconfig}", *args],

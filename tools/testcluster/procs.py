@@ -51,6 +51,17 @@ class Processes:
         entry = self.recorded().get(name)
         return bool(entry) and _is_ours(*entry)
 
+    def stop(self, name: str, timeout: float = 15.0) -> None:
+        """SIGTERM one recorded process, SIGKILL it after `timeout`; forget it."""
+        pid, exe = self.recorded()[name]
+        _signal(pid, signal.SIGTERM)
+        _wait_gone(pid, exe, timeout)
+        if _is_ours(pid, exe):
+            _signal(pid, signal.SIGKILL)
+            _wait_gone(pid, exe)
+        (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
+        self.children.pop(name, None)
+
     def stop_all(self, timeout: float = 15.0) -> list[str]:
         """SIGTERM everything recorded (reverse start order), then SIGKILL what is left."""
         entries = self.recorded()

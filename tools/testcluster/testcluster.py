@@ -215,7 +215,6 @@ def write_pki(layout: Layout) -> None:
 
 
 def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None:
-    p = layout.pki_dir
     shutil.copy(HERE / "manifests" / "audit-policy.yaml", layout.state / "audit-policy.yaml")
     procs.start(
         "etcd",
@@ -235,7 +234,11 @@ def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None
         ],
     )
     wait_for("etcd", lambda: etcd_healthy(layout), 30, procs, "etcd")
+    start_apiserver(bin_dir, layout, procs)
 
+
+def start_apiserver(bin_dir: Path, layout: Layout, procs: Processes) -> None:
+    p = layout.pki_dir
     procs.start(
         "kube-apiserver",
         [
@@ -266,6 +269,19 @@ def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None
         ],
     )
     wait_for("kube-apiserver /readyz", lambda: api_ready(layout), 90, procs, "kube-apiserver")
+
+
+def restart_apiserver(layout: Layout) -> float:
+    """Stop the API server and start it again on the same state (a fault for tests); seconds it was away."""
+    procs = Processes(layout.state)
+    if not running(layout):
+        raise ClusterError(f"no running cluster in {layout.state}")
+    started = time.monotonic()
+    procs.stop("kube-apiserver")
+    start_apiserver(layout.state / "bin", layout, procs)
+    away = time.monotonic() - started
+    log(f"kube-apiserver restarted; unavailable for {away:.1f}s")
+    return away
 
 
 def start_controllers(bin_dir: Path, layout: Layout, procs: Processes) -> None:
@@ -538,7 +554,7 @@ def status(layout: Layout) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "build"])
+    parser.add_argument("command", choices=["up", "down", "status", "build", "restart-apiserver"])
     args = parser.parse_args(argv)
     layout = Layout.from_env()
     try:
@@ -546,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
             up(layout)
         elif args.command == "down":
             down(layout)
+        elif args.command == "restart-apiserver":
+            restart_apiserver(layout)
         elif args.command == "build":
             print(build())
         else:

@@ -1,5 +1,8 @@
 """Faults the collection must survive or report clearly, against the local test cluster.
 
+- The API server restarts in the middle of a converge (on a private cluster of its own, so the
+  session's cluster is not disturbed): a re-run converges and verifies, and the database cluster and
+  its volumes are the same objects as before.
 - The database cluster never becomes healthy: its StorageClass provisions nothing, so the instance's
   claim stays Pending and its pod unscheduled. Verify fails within postgres_verify_timeout with a
   message that says where to look (the Cluster, its pods, its claims' events, the operator's log).
@@ -18,11 +21,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+from handle import TestCluster
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from testcluster import FAKE_CONNECT_DATA
@@ -51,7 +56,7 @@ CONNECT_FAULTS = {
 }
 
 
-def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
+def playbook_env() -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not k.startswith("OP_")
     }
@@ -62,10 +67,18 @@ def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
         OP_CONNECT_TOKEN=TOKEN,
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    return env
+
+
+def site_command(inventory: Path, *args: str) -> list[str]:
+    return [str(VENV_BIN / "ansible-playbook"), "playbooks/site.yml", "-i", str(inventory), "--forks", "6", *args]
+
+
+def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "playbooks/site.yml", "-i", str(inventory), "--forks", "6", *args],
+        site_command(inventory, *args),
         cwd=REPO,
-        env=env,
+        env=playbook_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -221,3 +234,67 @@ def test_transient_connect_faults_are_retried_and_the_run_goes_on(testcluster, k
     assert len(server.requests) >= 5  # four answered with a fault, then the reads that worked
     assert server.item_reads()
     assert writes == []
+
+
+def _cnpg_cluster(custom: client.CustomObjectsApi, namespace: str) -> dict | None:
+    try:
+        return custom.get_namespaced_custom_object("postgresql.cnpg.io", "v1", namespace, "clusters", "mlflow-postgres")
+    except (ApiException, OSError):  # OSError: the API server is the one restarting
+        return None
+
+
+def _claim_uids(core: client.CoreV1Api, namespace: str) -> dict[str, str]:
+    return {c.metadata.name: c.metadata.uid for c in core.list_namespaced_persistent_volume_claim(namespace).items}
+
+
+@pytest.fixture
+def private_cluster(testcluster, tmp_path):
+    """A cluster of this test's own (state and ports apart), so restarting its API server disturbs nothing else."""
+    cluster = TestCluster(
+        env={
+            "HOMELAB_TESTCLUSTER_DIR": str(tmp_path / "cluster"),
+            "HOMELAB_TESTCLUSTER_PORT_BASE": str(testcluster.layout.port_base + 2000),
+        }
+    )
+    cluster.up()
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+
+
+def test_api_server_restarted_mid_converge_then_a_rerun_converges_with_nothing_lost(private_cluster, tmp_path):
+    namespace = f"fault-{RUN}-restart"
+    hosts = {"restarted": {"mlflow_namespace": namespace}}
+    inventory = write_inventory(tmp_path / "inventory.yml", private_cluster, hosts)
+    api = private_cluster.api_client()
+    custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
+
+    with (tmp_path / "first.txt").open("w+") as first_output:
+        first = subprocess.Popen(
+            site_command(inventory), cwd=REPO, env=playbook_env(), stdout=first_output, stderr=subprocess.STDOUT
+        )
+        try:
+            # Mid-converge: the postgres role has applied the database cluster; later roles have not run.
+            deadline = time.monotonic() + 600
+            while (cluster := _cnpg_cluster(custom, namespace)) is None and first.poll() is None:
+                assert time.monotonic() < deadline, "the converge never applied the database cluster"
+                time.sleep(0.5)
+            assert first.poll() is None, "the converge ended before the restart:\n" + first_output.read()[-3000:]
+            private_cluster.restart_apiserver()
+            first.wait(timeout=900)
+        finally:
+            if first.poll() is None:
+                first.kill()
+    uid_before = cluster["metadata"]["uid"]
+    claims_before = _claim_uids(core, namespace)
+
+    rerun = subprocess.run(
+        site_command(inventory), cwd=REPO, env=playbook_env(), capture_output=True, text=True, timeout=900, check=False
+    )
+
+    assert rerun.returncode == 0, rerun.stdout[-6000:]  # its verify tasks prove the stack works
+    assert _cnpg_cluster(custom, namespace)["metadata"]["uid"] == uid_before
+    claims_after = _claim_uids(core, namespace)
+    assert {name: claims_after.get(name) for name in claims_before} == claims_before
+    assert "mlflow-artifacts" in claims_after
