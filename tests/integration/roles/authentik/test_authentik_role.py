@@ -251,3 +251,79 @@ def test_bad_input_fails_before_any_write_against_fake_authentik(
     assert "authentik_blueprint_configmap_namespace is no-such-namespace, which does not exist" in run.stdout
     assert WRONG_TOKEN not in run.stdout
     assert TEST_TOKEN not in run.stdout
+
+
+def test_faults_are_retried_then_fail_clearly_with_nothing_half_applied_against_fake_authentik(
+    testcluster, authentik_contract, deployment, run_ansible, play_recap, tmp_path
+):
+    """Each host talks to a fake Authentik of its own that misbehaves in one way; two retries each."""
+    faults = {
+        "always_500": lambda fake: fake.inject(status=500, count=1000),
+        "always_429": lambda fake: fake.inject(status=429, count=1000, retry_after=0.2),
+        "always_hangs": lambda fake: fake.hang(count=1000, seconds=4),
+        "apply_500": lambda fake: fake.inject(status=500, count=1000, path="/apply/"),
+        "each_once": lambda fake: (
+            fake.inject(status=500),
+            fake.inject(status=429, retry_after=0.2),
+            fake.hang(seconds=4),
+        ),
+    }
+    fakes = {
+        host: FakeAuthentik(
+            token=TEST_TOKEN, contract=authentik_contract, apply_delay=0.05, kubeconfig=str(testcluster.kubeconfig)
+        ).start()
+        for host in faults
+    }
+    try:
+        for host, inject in faults.items():
+            inject(fakes[host])
+        hosts = {
+            host: deployment(
+                **api(fake),
+                authentik_request_timeout=2,
+                authentik_retries=3 if host == "each_once" else 2,
+            )
+            for host, fake in fakes.items()
+        }
+
+        run = run_role(run_ansible, tmp_path, hosts)
+        (tmp_path / "output.txt").write_text(run.stdout)
+        recap = {host: play_recap(run.stdout, host) for host in hosts}
+        # Without the fault, the host whose applies failed converges on a re-run.
+        fakes["apply_500"]._faults.clear()  # pylint: disable=protected-access
+        rerun = run_role(run_ansible, tmp_path, {"apply_500": hosts["apply_500"]})
+    finally:
+        for fake in fakes.values():
+            fake.remove_routes()
+            fake.stop()
+
+    # A few faults: retried, and the run goes on.
+    assert recap["each_once"]["failed"] == 0, run.stdout[-6000:]
+    assert fakes["each_once"].blueprint("mlflow")["status"] == "successful"
+    # Faults that never end: a clear failure after the retries, and nothing written to Authentik.
+    messages = " ".join(run.stdout.split())
+    for host, status in (("always_500", 500), ("always_429", 429)):
+        assert recap[host]["failed"] == 1
+        address = fakes[host].url.removeprefix("http://")
+        assert (
+            f"(authentik_host, authentik_token) cannot be read: Authentik at {address} kept failing the request "
+            f"to find application 'mlflow' (3 tries, last answer HTTP {status}"
+        ) in messages
+    assert recap["always_hangs"]["failed"] == 1
+    address = fakes["always_hangs"].url.removeprefix("http://")
+    assert f"cannot reach Authentik at {address} to find application 'mlflow' (3 tries): Read timed out" in messages
+    for host in ("always_500", "always_429", "always_hangs"):
+        assert [w for w in fakes[host].writes() if not w.get("injected")] == [], host
+        assert fakes[host].blueprint("mlflow") is None
+    # Applies that keep failing: the blueprint is stored but never took effect, so Authentik has no
+    # provider, application or outpost of it; the re-run applies it.
+    assert recap["apply_500"]["failed"] == 1
+    address = fakes["apply_500"].url.removeprefix("http://")
+    assert f"Authentik at {address} kept failing the request to apply blueprint 'mlflow' (3 tries" in messages
+    assert rerun.returncode == 0, rerun.stdout[-6000:]
+    assert play_recap(rerun.stdout, "apply_500")["changed"] == 1
+    assert fakes["apply_500"].blueprint("mlflow")["status"] == "successful"
+    assert fakes["apply_500"].application("mlflow") is not None
+    for fake in fakes.values():
+        assert fake.violation_report() is None
+    assert TEST_TOKEN not in run.stdout + rerun.stdout
