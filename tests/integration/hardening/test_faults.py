@@ -6,8 +6,9 @@
 - The database cluster never becomes healthy: its StorageClass provisions nothing, so the instance's
   claim stays Pending and its pod unscheduled. Verify fails within postgres_verify_timeout with a
   message that says where to look (the Cluster, its pods, its claims' events, the operator's log).
-- 1Password Connect answers 500, 429 or drops the connection: a few times, and the run retries and
-  goes on; every time, and the run fails with a message that says so, before anything is written.
+- 1Password Connect answers 500, 429, drops the connection or does not answer in time: a few
+  times, and the run retries and goes on; every time, and the run fails with a message that says
+  so, before anything is written.
 
 Each fault is a deployment target (an inventory host with its own namespace and its own fake
 Connect server) of one site.yml run; the transient faults run `--tags preflight`, which reads the
@@ -46,13 +47,22 @@ TOKEN = DATA["tokens"][0]["token"]
 STORAGE_CLASS = f"provisions-nothing-{RUN}"
 # A fault on every request: more than the module's retries (5) can outlast.
 ALWAYS = 1000
+# host: (the fault, what the message says, the host's own settings, the attempts the role makes)
 CONNECT_FAULTS = {
-    "connect_500": (lambda server: server.fail_next(ALWAYS, status=500), "failed after 6 attempts"),
+    "connect_500": (lambda server: server.fail_next(ALWAYS, status=500), "failed after 6 attempts", {}, 6),
     "connect_429": (
         lambda server: server.rate_limit_next(ALWAYS, retry_after=0.2),
         "still rate limiting after 6 attempts",
+        {},
+        6,
     ),
-    "connect_dropped": (lambda server: server.drop_next(ALWAYS), "failed after 6 attempts"),
+    "connect_dropped": (lambda server: server.drop_next(ALWAYS), "failed after 6 attempts", {}, 6),
+    "connect_hangs": (
+        lambda server: server.hang_next(ALWAYS, seconds=3),
+        "failed after 3 attempts",
+        {"postgres_onepassword_timeout": 1, "postgres_onepassword_retries": 2},
+        3,
+    ),
 }
 
 
@@ -151,11 +161,12 @@ def persistent_faults(testcluster, k8s, tmp_path_factory):
                 "mlflow_namespace": f"fault-{RUN}-{name.replace('_', '-')}",
                 "postgres_credentials_source": "onepassword_connect",
                 "onepassword_connect_host": servers[name].url,
+                **settings,
             }
-            for name in CONNECT_FAULTS
+            for name, (_inject, _message, settings, _attempts) in CONNECT_FAULTS.items()
         },
     }
-    for name, (inject, _message) in CONNECT_FAULTS.items():
+    for name, (inject, _message, _settings, _attempts) in CONNECT_FAULTS.items():
         inject(servers[name])
     try:
         mark = testcluster.audit.mark()
@@ -203,9 +214,10 @@ def test_a_connect_fault_that_never_stops_fails_clearly_before_any_write(persist
     assert recap(persistent_faults["stdout"])[host]["failed"] == 1
     (message,) = messages
     assert "through 1Password Connect (postgres_credentials_source onepassword_connect) failed" in message
-    assert CONNECT_FAULTS[host][1] in message
-    # The module retried (5 retries: 6 attempts at the item's vault lookup at least).
-    assert len(server.requests) >= 6
+    _inject, expected, _settings, attempts = CONNECT_FAULTS[host]
+    assert expected in message
+    # The module retried (5 retries by default: 6 attempts at the item's vault lookup at least).
+    assert len(server.requests) >= attempts
     writes = [w for w in persistent_faults["writes"] if w.concerns(namespace) or namespace in w.name]
     assert writes == []
 
@@ -216,11 +228,13 @@ def test_transient_connect_faults_are_retried_and_the_run_goes_on(testcluster, k
     server.fail_next(2, status=500)
     server.rate_limit_next(1, retry_after=0.2)
     server.drop_next(1)
+    server.hang_next(1, seconds=3)
     hosts = {
         "connect_transient": {
             "mlflow_namespace": f"fault-{RUN}-transient",
             "postgres_credentials_source": "onepassword_connect",
             "onepassword_connect_host": server.url,
+            "postgres_onepassword_timeout": 1,  # the hang outlasts it
         }
     }
     try:
@@ -231,7 +245,7 @@ def test_transient_connect_faults_are_retried_and_the_run_goes_on(testcluster, k
         server.__exit__(None, None, None)
 
     assert result.returncode == 0, result.stdout[-4000:]
-    assert len(server.requests) >= 5  # four answered with a fault, then the reads that worked
+    assert len(server.requests) >= 6  # five met a fault, then the reads that worked
     assert server.item_reads()
     assert writes == []
 
