@@ -16,6 +16,9 @@ COLLECTION_LINK := .collections/ansible_collections/homelab/mlflow
 INVENTORY ?= inventories/local
 PLAYBOOK_ARGS ?=
 PYTEST_ARGS ?=
+# `make test` runs the tests in this many processes (pytest-xdist), a test file per process at a
+# time; they share the local test cluster. 1: one process.
+TEST_WORKERS ?= 2
 BENCH_ARGS ?=
 SANITY_ARGS ?=
 # The Python version ansible-test sanity checks against (the venv's).
@@ -72,7 +75,7 @@ unit: setup ## unit tests (no cluster needed)
 # One pytest run over tests/unit and tests/integration, so one closing count line sums them
 # up; the integration tests start the local cluster themselves.
 test: setup lint sanity ## everything CI runs: lint, sanity, unit and integration tests
-	$(VENV_BIN)/pytest tests $(PYTEST_ARGS)
+	$(VENV_BIN)/pytest tests $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 demo: setup cluster-up ## deploy to the local test cluster, run the deployed MLflow and verify it
 	tools/install-system-packages.sh postgresql

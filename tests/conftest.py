@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -17,6 +18,24 @@ VENV_BIN = Path(sys.executable).parent
 KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
 AnsibleRunner = Callable[..., subprocess.CompletedProcess]
+
+
+def pytest_configure(config):
+    # One id per test run, which pytest-xdist's workers inherit with the environment.
+    if not hasattr(config, "workerinput"):  # the run itself, not an xdist worker
+        os.environ["HOMELAB_TEST_RUN"] = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session):
+    """Stop the test cluster if a process of this run started it (integration tests' `testcluster`)."""
+    if hasattr(session.config, "workerinput") or os.environ.get("HOMELAB_TESTCLUSTER_KEEP") == "1":
+        return
+    sys.path.insert(0, str(REPO_ROOT / "tools" / "testcluster"))
+    from handle import TestCluster  # pylint: disable=import-outside-toplevel
+
+    cluster = TestCluster()
+    if cluster.started_by() == os.environ["HOMELAB_TEST_RUN"]:
+        cluster.down()
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,14 @@ class TestCluster:
         self._cli("up")
         return True
 
+    def record_starter(self, starter: str) -> None:
+        """Note who started the cluster (a test run's id), so that the same one stops it."""
+        (self.state / "started-by").write_text(starter)
+
+    def started_by(self) -> str | None:
+        path = self.state / "started-by"
+        return path.read_text() if path.is_file() else None
+
     def authentik_settings(self) -> dict:
         """What inventories/local sets for the fake Authentik API this cluster runs, for inventories
         written by tests and benchmarks: its URL and token, a blueprint, provider, application and
