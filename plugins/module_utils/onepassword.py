@@ -212,28 +212,30 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.delay * 2 ** (retry_number - 1))
         return ceiling / 2 + _JITTER.random() * ceiling / 2
 
-    def run(self, attempt, what, on_retry=None):
-        """Call `attempt()` until it returns, raises a final error, or the retries are spent."""
+    def run(self, attempt, what, on_retry=None, rate_limit_hint=""):
+        """Call `attempt()` until it returns, raises a final error, or the retries are spent.
+
+        `rate_limit_hint` ends the message when 1Password still rate limits after the last attempt.
+        """
         retried = 0
         while True:
             try:
                 return attempt()
             except _Transient as failure:
                 if retried >= self.retries:
-                    raise _give_up(failure, what, retried + 1) from None
+                    raise _give_up(failure, what, retried + 1, rate_limit_hint) from None
                 retried += 1
                 if on_retry is not None:
                     on_retry(failure)
                 self.sleep(self.backoff(retried, failure.retry_after))
 
 
-def _give_up(failure, what, attempts):
+def _give_up(failure, what, attempts, rate_limit_hint=""):
     tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
     if failure.rate_limited:
         return OnePasswordRateLimitError(
-            f"{what}: 1Password is still rate limiting after {tries} ({failure.reason}). Service account "
-            "tokens may make about 1,000 reads an hour (10,000 on 1Password Business): wait for the limit "
-            "to reset, or read fewer items"
+            f"{what}: 1Password is still rate limiting after {tries} ({failure.reason})"
+            + (f". {rate_limit_hint}" if rate_limit_hint else "")
         )
     return OnePasswordUnavailableError(f"{what}: failed after {tries}: {failure.reason}")
 
@@ -354,7 +356,13 @@ class SdkClient(OnePasswordClient):
                     ) from None
                 raise OnePasswordError(f"{what}: {message}") from None
 
-        return self.retry_policy.run(attempt, what, on_retry=self._count_retry)
+        return self.retry_policy.run(
+            attempt,
+            what,
+            on_retry=self._count_retry,
+            rate_limit_hint="Service account tokens may make about 1,000 reads an hour (10,000 on 1Password "
+            "Business): wait for the limit to reset, or read fewer items",
+        )
 
     def _signed_in(self):
         if self._client is None:
@@ -598,7 +606,13 @@ class ConnectClient(OnePasswordClient):
             except ValueError:
                 raise OnePasswordError(f"{what}: {self.host} answered with something other than JSON") from None
 
-        return self.retry_policy.run(attempt, what, on_retry=self._count_retry)
+        return self.retry_policy.run(
+            attempt,
+            what,
+            on_retry=self._count_retry,
+            rate_limit_hint=f"The Connect server at {self.host} (or a proxy in front of it) limits requests: "
+            "wait and run again, or give it more capacity",
+        )
 
     def _http_error(self, err, what):
         status = err.code

@@ -180,10 +180,8 @@ def test_rate_limiting_that_outlasts_the_retries_is_reported_as_such():
     def attempt():
         raise op._Transient("HTTP 429", rate_limited=True)  # pylint: disable=protected-access
 
-    with pytest.raises(
-        op.OnePasswordRateLimitError, match=r"still rate limiting after 2 attempts.*1,000 reads an hour"
-    ):
-        policy.run(attempt, "reading x")
+    with pytest.raises(op.OnePasswordRateLimitError, match=r"still rate limiting after 2 attempts \(HTTP 429\)\. Wait"):
+        policy.run(attempt, "reading x", rate_limit_hint="Wait")
 
 
 @pytest.mark.parametrize(
@@ -528,7 +526,9 @@ def test_sdk_backend_retries_when_rate_limited_then_reads(sdk):
 def test_sdk_backend_gives_up_when_rate_limiting_outlasts_the_retries(sdk):
     sdk.upsets.extend([RateLimitExceededException("rate limit exceeded")] * 3)
 
-    with pytest.raises(op.OnePasswordRateLimitError, match="still rate limiting after 3 attempts"):
+    with pytest.raises(
+        op.OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts.*1,000 reads an hour"
+    ):
         sdk_client(retries=2).read(["op://Homelab/mlflow-postgres/username"])
 
 
@@ -751,9 +751,12 @@ def test_connect_backend_against_fake_connect_server_waits_as_long_as_retry_afte
 def test_connect_backend_against_fake_connect_server_gives_up_after_429s_outlast_the_retries(fake_connect):
     fake_connect.rate_limit_next(10)
 
-    with pytest.raises(op.OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts \(HTTP 429"):
+    with pytest.raises(op.OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts \(HTTP 429") as err:
         connect_client(fake_connect, retries=2).read(["op://Homelab/mlflow-postgres/username"])
     assert len(fake_connect.requests) == 3
+    # A Connect server's limit is its own: nothing about service account quotas.
+    assert "The Connect server at" in str(err.value)
+    assert "Service account" not in str(err.value)
 
 
 def test_connect_backend_against_fake_connect_server_fails_clearly_after_repeated_500s(fake_connect):
