@@ -67,3 +67,10 @@ def test_built_collection_installs(run_ansible, tmp_path):
     assert (installed / "roles" / "cluster_preflight" / "tasks" / "main.yml").is_file()
     assert not (installed / ".venv").exists()
     assert not (installed / "tools").exists()
+
+
+def test_every_molecule_scenario_has_its_test_module(repo_root):
+    scenarios = {path.parent.name for path in (repo_root / "molecule").glob("*/molecule.yml")}
+    modules = {path.stem.removeprefix("test_") for path in (repo_root / "tests/integration/molecule").glob("test_*.py")}
+
+    assert scenarios == modules

@@ -1,0 +1,40 @@
+"""Runs a molecule scenario's full test sequence (`molecule test`) against the local test cluster.
+
+One test module per scenario, so that pytest-xdist's workers (a test file each at a time) can run
+two scenarios at once; each scenario has its own namespace and molecule state.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def molecule_test(testcluster) -> Callable[[str], None]:
+    def run(scenario: str) -> None:
+        venv_bin = Path(sys.executable).parent  # molecule runs ansible-config and friends from PATH
+        result = subprocess.run(
+            [str(venv_bin / "molecule"), "test", "--scenario-name", scenario],
+            cwd=REPO,
+            env={
+                **os.environ,
+                "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+                "ANSIBLE_FORCE_COLOR": "0",
+                "PY_COLORS": "0",
+            },
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
+
+    return run
