@@ -210,15 +210,12 @@ CASES = [
     ),
     ("drift_mode_choice", {"drift_cronjob_mode": "fix"}, "drift_cronjob_mode", "correct"),
 ]
-# These run a second time against a namespace that exists (not a first run).
+# These run a second time against a namespace that exists (not a first run), where the preflights
+# also read the objects already in it.
 ON_EXISTING_NAMESPACE = {
-    "pod_security_level_choice",
     "postgres_storage_size_unit",
-    "postgres_image_latest",
     "storage_class_missing",
-    "replicas_on_readwriteonce",
     "mlflow_image_latest",
-    "networkpolicy_api_server_cidrs",
     "drift_image_latest",
 }
 
