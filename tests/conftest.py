@@ -26,6 +26,18 @@ def pytest_configure(config):
         os.environ["HOMELAB_TEST_RUN"] = uuid.uuid4().hex
 
 
+# The longest test modules (each a few full runs of the stack) first: pytest-xdist hands out test
+# modules in collection order, so the short ones fill the end and the workers finish together.
+LONGEST_FIRST = ("tests/integration/molecule/", "tests/integration/hardening/", "tests/integration/roles/")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order within each group stays
+
+
 def pytest_sessionfinish(session):
     """Stop the test cluster if a process of this run started it (integration tests' `testcluster`)."""
     if hasattr(session.config, "workerinput") or os.environ.get("HOMELAB_TESTCLUSTER_KEEP") == "1":
