@@ -145,10 +145,11 @@ class Bench:
             enabled.append("ansible.posix.profile_tasks")
         env = {
             "ANSIBLE_CALLBACK_PLUGINS": str(REPO / "bench" / "callback_plugins"),
-            "ANSIBLE_CALLBACKS_ENABLED": ",".join(enabled),
             "HOMELAB_MLFLOW_DRIFT_REPORT_DIR": str(self.work / "drift-report"),
             "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
         }
+        if enabled:  # an empty list would name a callback "" (Ansible refuses it)
+            env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(enabled)
         if capture is not None:
             env["BENCH_CAPTURE_FILE"] = str(capture)
         return env
