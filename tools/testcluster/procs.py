@@ -55,10 +55,7 @@ class Processes:
         """SIGTERM one recorded process, SIGKILL it after `timeout`; forget it."""
         pid, exe = self.recorded()[name]
         _signal(pid, signal.SIGTERM)
-        _wait_gone(pid, exe, timeout)
-        if _is_ours(pid, exe):
-            _signal(pid, signal.SIGKILL)
-            _wait_gone(pid, exe)
+        _end(pid, exe, time.monotonic() + timeout)
         (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
         self.children.pop(name, None)
 
@@ -72,14 +69,10 @@ class Processes:
             if _is_ours(pid, exe):
                 _signal(pid, signal.SIGTERM)
                 stopped.append(name)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout  # one for all: they were all sent SIGTERM together
         for name in order:
             pid, exe = entries[name]
-            while _is_ours(pid, exe) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _is_ours(pid, exe):
-                _signal(pid, signal.SIGKILL)
-                _wait_gone(pid, exe)  # SIGKILL is delivered, not instant: "stopped" means gone
+            _end(pid, exe, deadline)
             (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
         return stopped
 
@@ -97,8 +90,15 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _wait_gone(pid: int, executable: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+def _end(pid: int, executable: str, deadline: float) -> None:
+    """Wait until a process sent SIGTERM is gone, SIGKILL it at `deadline`, and wait until it is gone."""
+    _wait_gone(pid, executable, deadline)
+    if _is_ours(pid, executable):
+        _signal(pid, signal.SIGKILL)
+        _wait_gone(pid, executable, time.monotonic() + 10)  # SIGKILL is delivered, not instant
+
+
+def _wait_gone(pid: int, executable: str, deadline: float) -> None:
     while _is_ours(pid, executable) and time.monotonic() < deadline:
         time.sleep(0.05)
 
