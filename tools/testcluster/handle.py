@@ -18,6 +18,15 @@ class TestCluster:
         self.layout = layout or Layout.from_env(self.env)
         self.audit = AuditLog(self.layout.audit_log)
 
+    def private(self, state_dir, port_offset: int) -> TestCluster:
+        """Another cluster beside this one: its own state directory and ports (port base + offset)."""
+        return TestCluster(
+            env={
+                "HOMELAB_TESTCLUSTER_DIR": str(state_dir),
+                "HOMELAB_TESTCLUSTER_PORT_BASE": str(self.layout.port_base + port_offset),
+            }
+        )
+
     kubeconfig = property(lambda self: self.layout.kubeconfig)
     server = property(lambda self: self.layout.server)
     state = property(lambda self: self.layout.state)

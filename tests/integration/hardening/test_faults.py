@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from handle import TestCluster
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from testcluster import FAKE_CONNECT_DATA
@@ -264,12 +263,7 @@ def _claim_uids(core: client.CoreV1Api, namespace: str) -> dict[str, str]:
 @pytest.fixture
 def private_cluster(testcluster, tmp_path):
     """A cluster of this test's own (state and ports apart), so restarting its API server disturbs nothing else."""
-    cluster = TestCluster(
-        env={
-            "HOMELAB_TESTCLUSTER_DIR": str(tmp_path / "cluster"),
-            "HOMELAB_TESTCLUSTER_PORT_BASE": str(testcluster.layout.port_base + 2000),
-        }
-    )
+    cluster = testcluster.private(tmp_path / "cluster", port_offset=2000)
     cluster.up()
     try:
         yield cluster

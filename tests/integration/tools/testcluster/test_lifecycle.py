@@ -7,20 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handle import TestCluster
-
 
 def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
 
 
 def test_up_twice_then_down_leaves_no_process(tmp_path, testcluster):
-    private = TestCluster(
-        env={
-            "HOMELAB_TESTCLUSTER_DIR": str(tmp_path / "cluster"),
-            "HOMELAB_TESTCLUSTER_PORT_BASE": str(testcluster.layout.port_base + 1000),
-        }
-    )
+    private = testcluster.private(tmp_path / "cluster", port_offset=1000)
     assert private.up() is True
     try:
         pids = private.pids()
