@@ -5,8 +5,9 @@ Each bad input is one deployment target (an inventory host with its own namespac
 ansible-playbook run, so the whole table costs one run. For each host the test asserts that the run
 failed, that the failure names the variable and says what is allowed, and that the API server's
 audit log holds no write request (create, update, patch, delete, deletecollection that is not a
-dry run) about the host's namespace. Most hosts deploy to a namespace that does not exist yet (a
-first run); some to one that exists.
+dry run) about the host's namespace. A bad value fails before the cluster is contacted: the log
+holds no request about its namespace at all. Most hosts deploy to a namespace that does not exist
+yet (a first run); some to one that exists.
 """
 
 from __future__ import annotations
@@ -210,14 +211,15 @@ CASES = [
     ),
     ("drift_mode_choice", {"drift_cronjob_mode": "fix"}, "drift_cronjob_mode", "correct"),
 ]
-# These run a second time against a namespace that exists (not a first run), where the preflights
-# also read the objects already in it.
+# These run a second time against a namespace that exists (not a first run).
 ON_EXISTING_NAMESPACE = {
     "postgres_storage_size_unit",
     "storage_class_missing",
     "mlflow_image_latest",
     "drift_image_latest",
 }
+# The bad inputs only the cluster can show (what it has): found by the read-only checks against it.
+FOUND_IN_THE_CLUSTER = {"storage_class_missing"}
 
 
 def targets() -> list[tuple[str, str, dict, str, str, bool]]:
@@ -234,7 +236,7 @@ TARGETS = targets()
 
 
 def namespace_of(index: int, variables: dict) -> str:
-    return variables.get("mlflow_namespace", f"bad-{RUN}-{index}")
+    return variables.get("mlflow_namespace", f"bad-{RUN}-{index:03d}")
 
 
 @pytest.fixture(scope="module")
@@ -334,12 +336,22 @@ def test_bad_input_fails_names_the_variable_and_writes_nothing(bad_input_run, ho
     assert writes == [], f"{host}: {writes}"
 
 
-def test_bad_input_the_audit_log_sees_the_run(bad_input_run):
-    """The run's reads of the namespaces are in the log: an empty list of writes means something."""
-    read = {
+def hosts_that_asked_about_their_namespace(bad_input_run) -> set[str]:
+    return {
         host
         for host, namespace in bad_input_run["namespaces"].items()
         if any(concerns(r, namespace) for r in bad_input_run["requests"])
     }
 
-    assert {"bad_input_postgres_storage_size_unit", "bad_input_mlflow_image_latest_existing"} <= read
+
+def test_bad_input_the_audit_log_sees_the_run(bad_input_run):
+    """The reads of the checks against the cluster are in the log: an empty list of writes means something."""
+    assert {"bad_input_storage_class_missing", "bad_input_storage_class_missing_existing"} <= (
+        hosts_that_asked_about_their_namespace(bad_input_run)
+    )
+
+
+def test_bad_values_fail_before_the_cluster_is_asked_about_the_namespace(bad_input_run):
+    value_hosts = {host for host, case_id, *_ in TARGETS if case_id not in FOUND_IN_THE_CLUSTER}
+
+    assert hosts_that_asked_about_their_namespace(bad_input_run) & value_hosts == set()

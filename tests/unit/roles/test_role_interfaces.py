@@ -48,11 +48,11 @@ def test_every_option_has_a_type_and_a_description(role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_preflight_validates_what_main_validates(role):
-    """site.yml runs each role's tasks_from: preflight, which validates against entry point `preflight`."""
+def test_validate_validates_what_main_validates(role):
+    """site.yml runs each role's tasks_from: validate first, which validates against entry point `validate`."""
     specs = argument_specs(role)
-    if (REPO / "roles" / role / "tasks" / "preflight.yml").exists():
-        assert specs.get("preflight") == specs["main"], f"{role}: entry point preflight differs from main"
+    if (REPO / "roles" / role / "tasks" / "validate.yml").exists():
+        assert specs.get("validate") == specs["main"], f"{role}: entry point validate differs from main"
 
 
 @pytest.mark.parametrize("role", ROLES)

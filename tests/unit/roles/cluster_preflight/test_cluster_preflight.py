@@ -196,6 +196,12 @@ def test_unset_kubeconfig_without_client_defaults_names_mlflow_kubeconfig(run_an
                         "bare": {
                             "ansible_connection": "local",
                             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                            # Good values, so that the run gets as far as the cluster.
+                            "postgres_password": "unused",
+                            "mlflow_external_host": "mlflow.example.com",
+                            "authentik_host": "https://authentik.example.com",
+                            "authentik_token": "unused",
+                            "mlflow_httproute_enabled": False,
                         }
                     }
                 }

@@ -1,4 +1,4 @@
-"""The value checks of the roles' preflight, rendered with Ansible's templating and the roles' defaults:
+"""The value checks of the roles (tasks/validate.yml), rendered with Ansible's templating and the roles' defaults:
 good values pass, bad ones fail (no cluster needed; the run through site.yml is
 tests/integration/hardening/test_bad_input.py)."""
 
@@ -47,8 +47,8 @@ def load(role: str, name: str):
 
 
 def tasks(role: str) -> list[dict]:
-    """Every task of the role's preflight, blocks flattened."""
-    found, pending = [], list(load(role, "tasks/preflight.yml" if role != "cluster_preflight" else "tasks/main.yml"))
+    """Every task of the role's value checks, blocks flattened."""
+    found, pending = [], list(load(role, "tasks/validate.yml"))
     while pending:
         task = pending.pop(0)
         found.append(task)
@@ -92,7 +92,7 @@ def _true(value) -> bool:
 
 
 MLFLOW = ("mlflow", "Check the image, names, resources and timeouts")
-DRIFT = ("drift_cronjob", "Check the values")
+DRIFT = ("drift_cronjob", "Check the scheduled drift run's values")
 POSTGRES = ("postgres", "Check the values")
 
 

@@ -1,0 +1,60 @@
+"""The order of playbooks/tasks/stack.yml (site.yml and drift.yml): every role's values first, with
+nothing but checks of values, then every read-only check against the cluster, then the writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+STACK = yaml.safe_load((REPO / "playbooks" / "tasks" / "stack.yml").read_text())
+ROLES_WITH_VALIDATE = sorted(path.parent.parent.name for path in (REPO / "roles").glob("*/tasks/validate.yml"))
+# Tasks that look at values only: no module runs, nothing is read from the cluster.
+VALUE_ONLY = {"ansible.builtin.assert", "ansible.builtin.fail", "ansible.builtin.set_fact"}
+
+
+def steps() -> list[tuple[str, str]]:
+    """(role, tasks_from) of every import in the stack, in order."""
+    found = []
+    for task in STACK:
+        imported = task["ansible.builtin.import_role"]
+        found.append((imported["name"].removeprefix("homelab.mlflow."), imported.get("tasks_from", "main")))
+    return found
+
+
+def flattened(tasks: list[dict]) -> list[dict]:
+    found = []
+    for task in tasks:
+        found.append(task)
+        for key in ("block", "rescue", "always"):
+            found.extend(flattened(task.get(key, [])))
+    return found
+
+
+def test_every_role_with_value_checks_is_validated_before_the_cluster_is_contacted():
+    order = steps()
+    contact = order.index(("cluster_preflight", "connect"))
+    validated = {role for role, tasks_from in order[:contact] if tasks_from == "validate"}
+
+    assert validated == set(ROLES_WITH_VALIDATE)
+
+
+def test_every_preflight_runs_before_the_first_write():
+    order = steps()
+    first_apply = next(i for i, (_role, tasks_from) in enumerate(order) if tasks_from == "apply")
+    preflights = [i for i, (_role, tasks_from) in enumerate(order) if tasks_from == "preflight"]
+
+    assert preflights
+    assert max(preflights) < first_apply
+    assert min(preflights) > order.index(("cluster_preflight", "connect"))
+
+
+@pytest.mark.parametrize("role", ROLES_WITH_VALIDATE)
+def test_value_checks_only_look_at_values(role):
+    tasks = flattened(yaml.safe_load((REPO / "roles" / role / "tasks" / "validate.yml").read_text()))
+    modules = {key for task in tasks for key in task if "." in key and key.split(".")[0] == "ansible"}
+    modules |= {key for task in tasks for key in task if key.startswith(("kubernetes.", "homelab."))}
+
+    assert modules <= VALUE_ONLY, f"{role}: {sorted(modules - VALUE_ONLY)}"
