@@ -352,6 +352,6 @@ def test_bad_input_the_audit_log_sees_the_run(bad_input_run):
 
 
 def test_bad_values_fail_before_the_cluster_is_asked_about_the_namespace(bad_input_run):
-    value_hosts = {host for host, case_id, *_ in TARGETS if case_id not in FOUND_IN_THE_CLUSTER}
+    value_hosts = {target[0] for target in TARGETS if target[1] not in FOUND_IN_THE_CLUSTER}
 
     assert hosts_that_asked_about_their_namespace(bad_input_run) & value_hosts == set()
