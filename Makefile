@@ -9,8 +9,13 @@ PYTHON ?= python3
 VENV ?= .venv
 VENV_BIN := $(VENV)/bin
 VENV_PYTHON := $(VENV_BIN)/python
-# Written when requirements*.txt were installed into the venv; newer requirements re-install.
+# Written when the lock was installed into the venv; a newer lock re-installs.
 SETUP_STAMP := $(VENV)/.requirements-installed
+# The project's environments install locked, hash-checked sets (requirements/*.txt, from *.in).
+DEV_LOCK := requirements/dev.txt
+BENCH_LOCK := requirements/bench.txt
+# Filters the one upstream warning named in it (see the file), in every program of the venv.
+WARNING_FILTERS := tools/python/homelab_mlflow_warnings.pth
 # Makes the checkout importable as homelab.mlflow (ansible.cfg: collections_path).
 COLLECTION_LINK := .collections/ansible_collections/homelab/mlflow
 INVENTORY ?= inventories/local
@@ -28,18 +33,25 @@ DIST ?= dist
 # The venv's tools first, also for the programs they start (ansible-lint runs ansible-playbook).
 export PATH := $(CURDIR)/$(VENV_BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit test demo build bench clean distclean \
+.PHONY: help setup lint sanity unit test demo build bench clean distclean lock lock-check \
 	cluster-up cluster-down cluster-status collection-link sanity-pip-bootstrap
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: $(SETUP_STAMP) collection-link ## create .venv with the pinned requirements and link the collection
+setup: $(SETUP_STAMP) collection-link ## create .venv from the locked requirements and link the collection
 
-$(SETUP_STAMP): requirements.txt requirements-dev.txt
+$(SETUP_STAMP): $(DEV_LOCK) $(WARNING_FILTERS)
 	@test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
-	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(DEV_LOCK)
+	install -m 0644 $(WARNING_FILTERS) "$$($(VENV_PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	@touch $@
+
+lock: setup ## write requirements/*.txt anew from requirements/*.in (LOCK_ARGS=--upgrade: newest versions)
+	UV=$(CURDIR)/$(VENV_BIN)/uv tools/lock.sh
+
+lock-check: setup ## fail when a lock in requirements/ no longer matches its input
+	UV=$(CURDIR)/$(VENV_BIN)/uv tools/lock.sh --check
 
 collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
@@ -74,7 +86,7 @@ unit: setup ## unit tests (no cluster needed)
 
 # One pytest run over tests/unit and tests/integration, so one closing count line sums them
 # up; the integration tests start the local cluster themselves.
-test: setup lint sanity ## everything CI runs: lint, sanity, unit and integration tests
+test: setup lock-check lint sanity ## everything CI runs: lint, sanity, unit and integration tests
 	$(VENV_BIN)/pytest tests $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 demo: setup cluster-up ## deploy to the local test cluster, run the deployed MLflow and verify it
@@ -86,7 +98,7 @@ build: setup ## build the collection tarball into dist/
 
 # Heavy (several full runs of the stack): see docs/benchmarks.md; e.g. BENCH_ARGS="--repeat 1 --targets 1,5".
 bench: setup cluster-up ## time and count the API requests of converge, no-op and drift runs (bench/results/)
-	$(VENV_PYTHON) -m pip install --quiet -r requirements-bench.txt
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(BENCH_LOCK)
 	$(VENV_PYTHON) bench/run.py $(BENCH_ARGS)
 
 cluster-up: setup ## start the local test cluster (writes .testcluster/kubeconfig)

@@ -37,7 +37,7 @@ from local_pod import LocalContainer, stop
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
 PLAYBOOK = HERE / "playbooks" / "converge.yml"
-RUNTIME_REQUIREMENTS = REPO / "tests" / "support" / "requirements-mlflow.txt"
+RUNTIME_LOCK = REPO / "requirements" / "mlflow.txt"
 ROLE = REPO / "roles" / "mlflow"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 VENV_BIN = Path(sys.executable).parent
@@ -178,8 +178,7 @@ def playbook(testcluster, repo_root):
             [*command, *args],
             cwd=repo_root,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
@@ -337,7 +336,7 @@ def request(port: int, method: str, path: str, *, host: str, body: dict | None =
 
 
 def test_the_runtime_containerfile_and_role_pin_the_same_mlflow():
-    requirements = dict(line.split("==") for line in RUNTIME_REQUIREMENTS.read_text().splitlines() if "==" in line)
+    requirements = dict(re.findall(r"^([\w.-]+)==(\S+)", RUNTIME_LOCK.read_text(), re.MULTILINE))
     containerfile = (REPO / "images" / "mlflow" / "Containerfile").read_text()
     pinned = dict(re.findall(r"^ARG (\w+)=(\S+)$", containerfile, re.MULTILINE))
 
@@ -373,7 +372,7 @@ def test_no_secret_reaches_the_output_at_vvv(converged, namespace, database):
     }
 
     for form in forms:
-        assert form not in converged.stdout
+        assert form not in converged.stdout + converged.stderr
 
 
 def test_deployment_is_restricted_and_takes_the_uri_from_the_secret(workloads, namespace, database):
@@ -679,7 +678,7 @@ def test_next_run_rolls_a_new_password_replaces_a_failed_migration_and_adds_gc(
     retried = batch.read_namespaced_job(job_name, namespace)
 
     assert run.returncode == 0, tail(run.stdout)
-    assert NEW_PASSWORD not in run.stdout
+    assert NEW_PASSWORD not in run.stdout + run.stderr
     # The new password is in the URI, and its hash on the pod template rolls the pods.
     uri = backend_store_uri(namespace, database, NEW_PASSWORD)
     assert base64.b64decode(after["secret"]["data"]["uri"]).decode() == uri
@@ -749,7 +748,7 @@ def test_gc_cronjob_purges_deleted_runs_and_their_artifacts(
     # Deleted through the server's artifact proxy (MLflow leaves the emptied run folder).
     assert not (artifacts / "artifacts").exists()
     assert not [path for path in local_mlflow.artifacts.rglob("*") if path.is_file()]
-    assert NEW_PASSWORD not in result.stdout
+    assert NEW_PASSWORD not in result.stdout + result.stderr
 
 
 # --- check mode, and settings refused before anything is written ----------------------------
@@ -769,7 +768,7 @@ def test_check_mode_changes_nothing_in_a_fresh_namespace(k8s, playbook, prepared
 
         assert run.returncode == 0, tail(run.stdout)
         assert changed(run.stdout) > 0  # it reports what it would do
-        assert PASSWORD not in run.stdout
+        assert PASSWORD not in run.stdout + run.stderr
         assert all(obj is None for obj in role_objects(k8s, name).values())
         if not prepared:
             assert read(k8s, client.CoreV1Api(k8s).read_namespace, name) is None
