@@ -17,7 +17,17 @@ VENV_BIN = Path(sys.executable).parent
 # Variables that would point the Kubernetes client at a cluster the test did not choose.
 KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
-AnsibleRunner = Callable[..., subprocess.CompletedProcess]
+
+class AnsibleRun(subprocess.CompletedProcess):
+    """A finished ansible program, its stdout and stderr apart."""
+
+    @property
+    def output(self) -> str:
+        """Both streams: for what must appear in neither (a secret)."""
+        return self.stdout + self.stderr
+
+
+AnsibleRunner = Callable[..., AnsibleRun]
 
 
 def pytest_configure(config):
@@ -65,8 +75,9 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
 
     It runs in the checkout (or `cwd`) with the checkout's ansible.cfg (unless `checkout_config`
     is false) and no Kubernetes settings from the caller's environment unless passed in `env`.
-    Returns the finished process; stdout and stderr are merged, as a person reads them, into
-    `.stdout`.
+    Returns the finished process with its streams apart: `.stdout` holds what the program
+    prints as its output (task results, `--json` documents), `.stderr` its warnings and errors,
+    so that a warning never ends up in a document a test parses.
     """
 
     def run(
@@ -76,7 +87,7 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
         cwd: Path | None = None,
         checkout_config: bool = True,
         timeout: float = 300,
-    ) -> subprocess.CompletedProcess:
+    ) -> AnsibleRun:
         full_env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
         full_env.update(
             {
@@ -88,16 +99,16 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
         if checkout_config:
             full_env["ANSIBLE_CONFIG"] = str(repo_root / "ansible.cfg")
         full_env.update(env or {})
-        return subprocess.run(
+        done = subprocess.run(
             [str(VENV_BIN / program), *args],
             cwd=cwd or repo_root,
             env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
         )
+        return AnsibleRun(done.args, done.returncode, done.stdout, done.stderr)
 
     return run
 

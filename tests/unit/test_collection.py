@@ -38,8 +38,8 @@ def test_ansible_doc_lists_the_collections_plugins_and_roles(run_ansible):
     plugins = run_ansible("ansible-doc", "-l", "homelab.mlflow")
     roles = run_ansible("ansible-doc", "-t", "role", "-l", "homelab.mlflow")
 
-    assert plugins.returncode == 0, plugins.stdout
-    assert "ERROR" not in plugins.stdout
+    assert plugins.returncode == 0, plugins.stderr
+    assert "ERROR" not in plugins.stderr
     assert roles.returncode == 0, roles.stdout
     assert "homelab.mlflow.cluster_preflight" in roles.stdout
 

@@ -284,13 +284,12 @@ def bad_input_run(testcluster, k8s, tmp_path_factory):
             [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), "--forks", "8"],
             cwd=REPO,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             timeout=1800,
             check=False,
         )
-        (directory / "output.txt").write_text(result.stdout)
+        (directory / "output.txt").write_text(result.stdout + result.stderr)
         requests = testcluster.audit.requests(mark, user=ADMIN)
         yield {"result": result, "requests": requests, "namespaces": namespaces, "messages": failures(result.stdout)}
     finally:

@@ -88,8 +88,7 @@ def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
         site_command(inventory, *args),
         cwd=REPO,
         env=playbook_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
         text=True,
         timeout=1800,
         check=False,
@@ -170,7 +169,7 @@ def persistent_faults(testcluster, k8s, tmp_path_factory):
     try:
         mark = testcluster.audit.mark()
         result = run_playbook(write_inventory(work / "inventory.yml", testcluster, hosts))
-        (work / "output.txt").write_text(result.stdout)
+        (work / "output.txt").write_text(result.stdout + result.stderr)
         yield {
             "stdout": result.stdout,
             "hosts": hosts,

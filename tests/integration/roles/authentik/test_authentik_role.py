@@ -154,7 +154,7 @@ def test_check_converge_rerun_and_verify_against_fake_authentik(
     assert route["spec"]["hostnames"] == [host["mlflow_external_host"]]
     assert route["spec"]["parentRefs"][0]["name"] == "main-gateway"
     assert "Check that an HTTPRoute of the outpost answers on the external host" in verify.stdout
-    assert TEST_TOKEN not in "".join(run.stdout for run in (preview, first, second, check, verify))
+    assert TEST_TOKEN not in "".join(run.output for run in (preview, first, second, check, verify))
 
 
 def test_the_embedded_outpost_keeps_another_applications_provider_against_fake_authentik(
@@ -249,8 +249,8 @@ def test_bad_input_fails_before_any_write_against_fake_authentik(
     assert 'authentik_outpost is "no-such-outpost"' in run.stdout
     assert 'authentik_application_slug is "ML flow"' in run.stdout
     assert "authentik_blueprint_configmap_namespace is no-such-namespace, which does not exist" in run.stdout
-    assert WRONG_TOKEN not in run.stdout
-    assert TEST_TOKEN not in run.stdout
+    assert WRONG_TOKEN not in run.output
+    assert TEST_TOKEN not in run.output
 
 
 def test_faults_are_retried_then_fail_clearly_with_nothing_half_applied_against_fake_authentik(
@@ -326,4 +326,4 @@ def test_faults_are_retried_then_fail_clearly_with_nothing_half_applied_against_
     assert fakes["apply_500"].application("mlflow") is not None
     for fake in fakes.values():
         assert fake.violation_report() is None
-    assert TEST_TOKEN not in run.stdout + rerun.stdout
+    assert TEST_TOKEN not in run.output + rerun.output

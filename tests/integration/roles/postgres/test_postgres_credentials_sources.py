@@ -74,8 +74,7 @@ def run_playbook(repo_root: Path, inventory: Path, *args: str, env: dict | None 
         [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), *args],
         cwd=repo_root,
         env=clean,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
         text=True,
         timeout=900,
         check=False,
@@ -85,7 +84,7 @@ def run_playbook(repo_root: Path, inventory: Path, *args: str, env: dict | None 
 def leaks(run: subprocess.CompletedProcess) -> list[str]:
     """The secrets (the password, in plain text and base64, and the Connect token) the output shows."""
     secrets = [PASSWORD, base64.b64encode(PASSWORD.encode()).decode(), CONNECT_TOKEN]
-    return [secret for secret in secrets if secret in run.stdout]
+    return [secret for secret in secrets if secret in run.stdout + run.stderr]
 
 
 @pytest.fixture(scope="module")

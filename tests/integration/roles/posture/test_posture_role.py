@@ -233,13 +233,12 @@ def posture_run(testcluster, k8s, tmp_path_factory):
             [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), "--forks", "6"],
             cwd=REPO,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             timeout=1200,
             check=False,
         )
-        (work / "output.txt").write_text(result.stdout)
+        (work / "output.txt").write_text(result.stdout + result.stderr)
         yield result.stdout
     finally:
         for host in CASES:

@@ -148,4 +148,4 @@ def test_the_callback_stays_silent_in_plays_that_are_not_drift_runs(fake_authent
 
     assert run.returncode == 0, run.stdout
     assert not report_dir.exists()
-    assert "Drift report" not in run.stdout
+    assert "Drift report" not in run.output

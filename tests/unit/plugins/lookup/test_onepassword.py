@@ -168,7 +168,7 @@ def test_ansible_shows_a_lookup_failure_without_secrets_at_vvv_against_fake_conn
     assert run.returncode != 0
     assert "field 'pasword' not found in item 'mlflow-postgres' of vault 'Homelab'" in run.stdout
     for secret in (*example_secret_values(), TOKEN):
-        assert secret not in run.stdout
+        assert secret not in run.output
 
 
 def test_lookup_documents_the_shared_connection_options(run_ansible):

@@ -270,5 +270,5 @@ def test_failures_are_explained_and_the_token_never_shows_against_fake_authentik
     assert "cannot reach Authentik at 127.0.0.1:9 to find blueprint instance 'unreachable' (2 tries)" in run.stdout
     # Neither token, from a parameter or from the environment, even at -vvv.
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
-    assert TOKEN not in run.stdout
-    assert wrong not in run.stdout
+    assert TOKEN not in run.output
+    assert wrong not in run.output

@@ -157,4 +157,4 @@ def test_failures_are_explained_and_the_token_never_shows_against_fake_authentik
     assert fake_authentik.outpost(EMBEDDED_OUTPOST)["providers"] == []
     assert "has no outpost named 'nowhere'" in run.stdout
     assert "has no proxy provider named 'not-yet' to add to outpost 'authentik Embedded Outpost'" in run.stdout
-    assert TOKEN not in run.stdout
+    assert TOKEN not in run.output

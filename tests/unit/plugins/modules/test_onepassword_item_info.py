@@ -242,7 +242,7 @@ def test_playbook_against_fake_connect_server_never_prints_a_secret_at_vvv(
     assert run.stdout.count("censored: 'the output has been hidden") == 2
     assert "field 'pasword' not found in item 'mlflow-postgres'" in run.stdout
     for secret in (*SECRETS, TOKEN):
-        assert secret not in run.stdout
+        assert secret not in run.output
     # One item read per item and module run: mlflow-postgres, then mlflow-postgres and mlflow-s3,
     # then mlflow-postgres again for the failing read.
     assert len(fake_connect.item_reads()) == 4

@@ -81,8 +81,7 @@ def ansible_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str
         [str(venv_bin / "ansible-playbook"), str(HERE / "playbooks" / playbook), "-i", str(inventory), *args],
         cwd=repo_root,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
         text=True,
         timeout=600,
         check=False,
@@ -362,4 +361,4 @@ def test_preflight_names_the_variable_of_bad_input(repo_root, tmp_path):
     }
     assert wrong == {}, result.stdout[-8000:]
     # The token never shows, not even in a failure.
-    assert API["authentik_token"] not in result.stdout
+    assert API["authentik_token"] not in result.stdout + result.stderr

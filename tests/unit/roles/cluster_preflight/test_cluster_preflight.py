@@ -183,7 +183,7 @@ def test_invalid_namespace_fails_before_the_cluster_is_contacted(run_ansible, tm
     assert result.returncode != 0
     assert failed_task(result.stdout) == PREFLIGHT_TASK + "Check that mlflow_namespace is a valid namespace name]"
     assert 'mlflow_namespace is "ML_flow", which is not a valid namespace name' in one_line(result.stdout)
-    assert "Look for the kubeconfig file" not in result.stdout
+    assert "Look for the kubeconfig file" not in result.output
 
 
 def test_unset_kubeconfig_without_client_defaults_names_mlflow_kubeconfig(run_ansible, tmp_path):
@@ -255,7 +255,7 @@ def test_answering_api_server_passes_and_reports_target_without_leaking_credenti
 
     assert result.returncode == 0, result.stdout
     assert f"Kubernetes v1.36.3 at {server} answers; target namespace ml-team." in one_line(result.stdout)
-    assert TOKEN not in result.stdout
+    assert TOKEN not in result.output
 
 
 def test_preflight_runs_whatever_tags_are_selected(run_ansible, tmp_path):
