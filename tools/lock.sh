@@ -18,13 +18,16 @@ check=false
 # In dependency order: a lock is the constraint of the ones after it (dev.in reads runtime.txt).
 locks=(runtime dev bench mlflow minimum)
 
+# Further options of uv pip compile, e.g. LOCK_ARGS=--upgrade.
+read -r -a extra_args <<<"${LOCK_ARGS:-}"
+
 compile() {  # compile <name> <output>
   local name="$1" output="$2" resolution=highest
   # The minimum set is the low end of each declared range.
   [ "$name" = minimum ] && resolution=lowest-direct
   "$uv" pip compile "$name.in" --output-file "$output" --generate-hashes --universal \
     --python-version "$python_version" --resolution "$resolution" \
-    --custom-compile-command "make lock" --quiet --no-progress ${LOCK_ARGS:-}
+    --custom-compile-command "make lock" --quiet --no-progress "${extra_args[@]}"
 }
 
 stale=()
