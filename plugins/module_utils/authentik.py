@@ -327,6 +327,17 @@ class AuthentikClient:
                 return instance
         return None
 
+    def blueprints(self):
+        """Every BlueprintInstance, all pages."""
+        found, page = [], 1
+        while page:
+            answer = self.call(
+                "list blueprint instances", self.managed.managed_blueprints_list, page=page, page_size=100
+            )
+            found.extend(answer.results)
+            page = answer.pagination.next if answer.pagination else 0
+        return found
+
     def get_blueprint(self, pk):
         try:
             return self.call(f"read blueprint instance {pk}", self.managed.managed_blueprints_retrieve, pk)

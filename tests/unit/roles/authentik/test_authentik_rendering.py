@@ -30,6 +30,8 @@ from authentik_entries import Importer, seed_flows  # noqa: E402
 
 NAMESPACE = "mlflow-unit"
 HOST = "mlflow.example.com"
+# The names the role derives from the external host when none are given.
+DERIVED = "mlflow-mlflow-example-com"
 PROXY = "authentik_providers_proxy.proxyprovider"
 APPLICATION = "authentik_core.application"
 OUTPOST = "authentik_outposts.outpost"
@@ -190,7 +192,7 @@ def test_the_default_blueprint_says_what_the_role_promises(rendered):
     assert list(found) == [PROXY, APPLICATION, OUTPOST]
     provider = found[PROXY]
     assert provider["id"] == "mlflow-provider"
-    assert provider["identifiers"] == {"name": "mlflow"}
+    assert provider["identifiers"] == {"name": DERIVED}
     attrs = provider["attrs"]
     assert attrs["mode"] == "proxy"
     assert attrs["external_host"] == f"https://{HOST}"
@@ -212,17 +214,17 @@ def test_the_default_blueprint_says_what_the_role_promises(rendered):
     )
 
     application = found[APPLICATION]
-    assert application["identifiers"] == {"slug": "mlflow"}
+    assert application["identifiers"] == {"slug": DERIVED}
     assert {key: value for key, value in application["attrs"].items() if key != "provider"} == {
         "name": "MLflow",
-        "slug": "mlflow",
+        "slug": DERIVED,
         "group": "",
         "meta_launch_url": f"https://{HOST}",
     }
     assert tag(application["attrs"]["provider"]) == ("!KeyOf", "mlflow-provider")
 
     outpost = found[OUTPOST]["attrs"]
-    assert outpost["name"] == "mlflow"
+    assert outpost["name"] == DERIVED
     assert outpost["type"] == "proxy"
     assert [tag(item) for item in outpost["providers"]] == [("!KeyOf", "mlflow-provider")]
     assert tag(outpost["service_connection"]) == (
@@ -291,7 +293,8 @@ def test_the_configmap_holds_the_same_blueprint_for_the_sidecar(rendered, case):
     assert configmap["metadata"]["namespace"] == "authentik"
     assert configmap["metadata"]["labels"]["authentik_blueprint"] == "true"
     assert configmap["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "homelab.mlflow"
-    assert configmap["data"] == {"mlflow.yaml": rendered[case]["blueprint"]}
+    assert configmap["metadata"]["name"] == f"{DERIVED}-blueprint"
+    assert configmap["data"] == {f"{DERIVED}.yaml": rendered[case]["blueprint"]}
 
 
 # --- preflight --------------------------------------------------------------------------------------
