@@ -34,4 +34,5 @@ def test_refused_before_any_request(run_ansible, play_recap, tmp_path, args, env
 
     assert result.returncode == 2, result.stdout
     assert message in " ".join(result.stdout.split())
-    assert play_recap(result.stdout)["ok"] <= 1
+    # At most the check of the variable names and the first of the two mode checks passed.
+    assert play_recap(result.stdout)["ok"] <= 2
