@@ -2,8 +2,12 @@
 
 Real Longhorn provisions a replicated block device; here only the API side is done, as the CSI
 external-provisioner would: a PersistentVolume of driver.longhorn.io pre-bound to the claim
-(the real PV controller in kube-controller-manager completes the binding), and the volume
-deleted once its claim is gone and the reclaim policy says Delete.
+(the real PV controller in kube-controller-manager completes the binding), the volume deleted
+once its claim is gone and the reclaim policy says Delete, and a bound claim whose request grew
+expanded the way Longhorn expands online, when its StorageClass allows expansion: the CSI
+external-resizer's part (the volume's capacity follows the request) and the kubelet's (the
+claim's status.capacity follows the volume). Where the class does not allow it, the API server
+itself refuses the larger request.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import threading
 from _base import connect, reconcile_forever
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from kubernetes.utils import parse_quantity
 
 DRIVER = "driver.longhorn.io"
 log = logging.getLogger("longhorn-provisioner-standin")
@@ -41,7 +46,10 @@ class Provisioner:
 
     def on_claim(self, event: str, claim: dict) -> None:
         meta, spec = claim["metadata"], claim.get("spec", {})
-        if event == "DELETED" or claim.get("status", {}).get("phase") != "Pending" or spec.get("volumeName"):
+        phase = claim.get("status", {}).get("phase")
+        if event != "DELETED" and phase == "Bound":
+            self.expand(claim)
+        if event == "DELETED" or phase != "Pending" or spec.get("volumeName"):
             return
         name = f"pvc-{meta['uid']}"
         if name in self.provisioned:
@@ -76,6 +84,24 @@ class Provisioner:
             if err.status != 409:  # already provisioned: nothing to do
                 raise
         self.provisioned.add(name)
+
+    def expand(self, claim: dict) -> None:
+        """Grow the volume and the claim's capacity to a larger request, as Longhorn does online."""
+        meta, spec, status = claim["metadata"], claim.get("spec", {}), claim.get("status", {})
+        requested = spec.get("resources", {}).get("requests", {}).get("storage")
+        capacity = status.get("capacity", {}).get("storage")
+        if not requested or not capacity or parse_quantity(requested) <= parse_quantity(capacity):
+            return
+        storage_class = self._class(spec.get("storageClassName"))
+        if storage_class is None or not storage_class.allow_volume_expansion:
+            return
+        volume = spec.get("volumeName")
+        if volume:
+            self.core.patch_persistent_volume(volume, {"spec": {"capacity": {"storage": requested}}})
+        self.core.patch_namespaced_persistent_volume_claim_status(
+            meta["name"], meta["namespace"], {"status": {"capacity": {"storage": requested}}}
+        )
+        log.info("expanded %s/%s from %s to %s", meta["namespace"], meta["name"], capacity, requested)
 
     def on_volume(self, event: str, volume: dict) -> None:
         meta, spec = volume["metadata"], volume.get("spec", {})

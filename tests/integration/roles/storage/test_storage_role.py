@@ -342,3 +342,37 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(
     claim = client.CoreV1Api(k8s).read_namespaced_persistent_volume_claim(PVC, deployment["namespace"])
     assert claim.spec.resources.requests == {"storage": "50Gi"}
     assert claim.spec.access_modes == ["ReadWriteMany"]
+
+
+def test_the_claim_grows_like_longhorn_grows_it_and_never_shrinks(repo_root, testcluster, k8s, tmp_path):
+    namespace = unique("st-grow")
+    core = client.CoreV1Api(k8s)
+
+    def converge(size: str) -> subprocess.CompletedProcess:
+        hosts = {"target": {"mlflow_namespace": namespace, "storage_artifacts_size": size}}
+        return ansible_playbook(repo_root, write_inventory(tmp_path / f"{size}.yml", testcluster, hosts))
+
+    try:
+        first = converge("1Gi")
+        grown = converge("2Gi")
+        claim = core.read_namespaced_persistent_volume_claim(PVC, namespace)
+        volume = core.read_persistent_volume(claim.spec.volume_name)
+        mark = testcluster.audit.mark()
+        shrunk = converge("1Gi")
+        writes = writes_to(testcluster, mark, {namespace})
+    finally:
+        delete_namespace(k8s, namespace)
+
+    assert first.returncode == 0, first.stdout[-5000:]
+    assert grown.returncode == 0, grown.stdout[-5000:]
+    assert recap(grown.stdout)["target"]["changed"] == 1
+    # The stand-in expanded the volume online, as Longhorn does; verify saw the claim at its new size.
+    assert claim.spec.resources.requests == {"storage": "2Gi"}
+    assert claim.status.capacity == {"storage": "2Gi"}
+    assert volume.spec.capacity == {"storage": "2Gi"}
+    # Shrinking is refused before any write, in one message naming the variable and both sizes.
+    assert shrunk.returncode != 0
+    (message,) = failure_messages(shrunk.stdout)["target"]
+    assert "storage_artifacts_size is 1Gi, but the existing" in message
+    assert "requests 2Gi, and a PersistentVolumeClaim cannot shrink" in message
+    assert writes == []
