@@ -50,6 +50,7 @@ CASES = {
         "authentik_provider_mode": "forward_single",
         "authentik_skip_path_regex": "^/health$",
     },
+    "host_with_api_path": {"authentik_host": "https://auth.example.com/api/v3/"},
     "custom": {
         "authentik_host": "https://auth.example.com/",
         "authentik_provider_name": 'MLflow (team "ml")',
@@ -283,6 +284,12 @@ def test_every_setting_reaches_the_blueprint_quoted_safely(rendered):
     assert outpost["config"]["kubernetes_httproute_parent_refs"] == [
         {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "edge", "namespace": "gateways"}
     ]
+
+
+def test_a_host_given_with_the_api_path_gives_the_outpost_authentiks_base_url(rendered):
+    outpost = entries(rendered["host_with_api_path"]["blueprint"])[OUTPOST]["attrs"]
+
+    assert outpost["config"]["authentik_host"] == "https://auth.example.com/"
 
 
 @pytest.mark.parametrize("case", ["proxy_dedicated", "forward_shared_skip"])
