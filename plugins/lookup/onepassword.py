@@ -87,6 +87,8 @@ _raw:
   elements: str
 """
 
+import re
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
@@ -123,14 +125,52 @@ def lookup_references(terms, vault=None, item=None, fields=None):
     return [SecretReference.parse(term) for term in terms]
 
 
-def lookup_values(terms, options):
-    """The values for `terms` with the lookup's `options` (a dict); raises AnsibleLookupError."""
+def lookup_values(terms, options, where=""):
+    """The values for `terms` with the lookup's `options` (a dict); raises AnsibleLookupError.
+
+    Its messages name the references read (never a value) and `where` the lookup was written.
+    """
+    references = []
     try:
         references = lookup_references(terms, options.get("vault"), options.get("item"), options.get("fields"))
         return client_from_params(options).read(references)
     except OnePasswordError as err:
+        reading = f"reading {', '.join(str(r) for r in references)}" if references else "the 1Password lookup"
         # The message is safe to show; the chain is not kept, as it may hold the SDK's own errors.
-        raise AnsibleLookupError(str(err)) from None
+        raise AnsibleLookupError(f"{where}{reading}: {err}") from None
+
+
+VARIABLE_LINE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+def template_origin():
+    """`variable (file:line): ` for the inventory or vars file that holds the template being rendered,
+    or "" when Ansible does not say (its template context is internal, so this only ever adds detail)."""
+    try:
+        from ansible._internal._datatag._tags import Origin  # pylint: disable=import-outside-toplevel
+        from ansible._internal._templating._utils import TemplateContext  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return ""
+    context = TemplateContext.current(optional=True)
+    while context is not None:
+        origin = Origin.get_tag(context.template_value)
+        if origin is not None and origin.path and origin.line_num:
+            return f"{_variable_at(origin.path, origin.line_num)}({origin.path}:{origin.line_num}): "
+        context = context._parent_ctx  # pylint: disable=protected-access
+    return ""
+
+
+def _variable_at(path, line_num):
+    """The YAML key on the given line of a file (the variable the template sets), with a space; or ""."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            for number, line in enumerate(source, start=1):
+                if number == line_num:
+                    match = VARIABLE_LINE.match(line)
+                    return f"{match.group(1)} " if match else ""
+    except OSError:
+        pass
+    return ""
 
 
 class LookupModule(LookupBase):
@@ -138,4 +178,4 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         names = (*ONEPASSWORD_ARG_SPEC, "vault", "item", "fields")
         options = {name: self.get_option(name) for name in names}
-        return lookup_values(terms, options)
+        return lookup_values(terms, options, template_origin())

@@ -171,6 +171,38 @@ def test_ansible_shows_a_lookup_failure_without_secrets_at_vvv_against_fake_conn
         assert secret not in run.output
 
 
+def test_a_failing_reference_names_its_variable_and_file_against_fake_connect_server(
+    fake_connect, run_ansible, tmp_path
+):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n"
+        "  hosts:\n"
+        "    target:\n"
+        "      ansible_connection: local\n"
+        "      postgres_password: \"{{ lookup('homelab.mlflow.onepassword', 'op://Homelab/mlflow-postgres/pasword', "
+        "backend='connect', retry_delay=0.001) }}\"\n"
+    )
+    run = run_ansible(
+        "ansible",
+        "target",
+        "-i",
+        str(inventory),
+        "-m",
+        "ansible.builtin.debug",
+        "-a",
+        "msg={{ postgres_password | length }}",
+        env={"OP_CONNECT_HOST": fake_connect.url, "OP_CONNECT_TOKEN": TOKEN},
+    )
+
+    assert run.returncode != 0
+    message = " ".join(run.stdout.replace("''", "'").split())
+    assert f"postgres_password ({inventory}:5): reading op://Homelab/mlflow-postgres/pasword:" in message
+    assert "field 'pasword' not found in item 'mlflow-postgres'" in message
+    for secret in (*example_secret_values(), TOKEN):
+        assert secret not in run.output
+
+
 def test_lookup_documents_the_shared_connection_options(run_ansible):
     doc = run_ansible("ansible-doc", "-t", "lookup", "--json", "homelab.mlflow.onepassword")
 
