@@ -125,3 +125,53 @@ def test_listing_tasks_runs_nothing_and_needs_no_report(wrapper):
 
     assert code == 0
     assert "--list-tasks" in call["argv"]
+
+
+@pytest.fixture
+def checkout_copy(tmp_path):
+    """The wrapper in a checkout of its own, run by a Python without Ansible beside it, PATH without Ansible."""
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / "homelab-mlflow-drift"
+    script.write_text(WRAPPER.read_text())
+    env = {"PATH": "/usr/bin:/bin", "FAKE_CALLS": str(tmp_path / "calls.json"), "HOME": str(tmp_path)}
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["/usr/bin/python3", str(script), "detect"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    return tmp_path, run
+
+
+def test_the_checkouts_venv_is_found_when_the_python_running_it_has_no_ansible(checkout_copy):
+    checkout, run = checkout_copy
+    venv_bin = checkout / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    fake = venv_bin / "ansible-playbook"
+    fake.write_text(f"#!{sys.executable}\n{FAKE_ANSIBLE_PLAYBOOK}")
+    fake.chmod(0o755)
+
+    done = run()
+
+    # Called, with the collection's playbook (by name: this copy of the checkout has no playbooks/).
+    assert json.loads((checkout / "calls.json").read_text())["argv"][:2] == ["homelab.mlflow.drift", "--diff"]
+    assert done.returncode == 1  # the stand-in wrote no report
+    assert "no drift report of this run" in done.stderr
+
+
+def test_without_any_ansible_playbook_one_line_says_how_to_get_one(checkout_copy):
+    checkout, run = checkout_copy
+
+    done = run()
+
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert "run `make setup` in the checkout" in done.stderr
+    assert "HOMELAB_MLFLOW_ANSIBLE_PLAYBOOK" in done.stderr
+    assert not (checkout / "calls.json").exists()
