@@ -60,12 +60,17 @@ from urllib.parse import quote
 from ansible.errors import AnsibleFilterError
 
 
+def _builtin_type(value):
+    """The name of the built-in type a value is (list, not Ansible's _AnsibleTaggedList), for messages."""
+    return next(kind.__name__ for kind in type(value).__mro__ if kind.__module__ == "builtins")
+
+
 def url_quote(value, safe=""):
     """Percent-encode `value` with urllib.parse.quote semantics (nothing but unreserved characters kept)."""
     if not isinstance(value, str):
-        raise AnsibleFilterError(f"url_quote expects a string, got {type(value).__name__}")
+        raise AnsibleFilterError(f"url_quote expects a string, got {_builtin_type(value)}")
     if not isinstance(safe, str):
-        raise AnsibleFilterError(f"url_quote: safe must be a string, got {type(safe).__name__}")
+        raise AnsibleFilterError(f"url_quote: safe must be a string, got {_builtin_type(safe)}")
     return quote(value, safe=safe)
 
 

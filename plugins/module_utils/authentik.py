@@ -682,6 +682,11 @@ def _dump_yaml(data):
     )
 
 
+def _builtin_type(value):
+    """The name of the built-in type a value is (list, not Ansible's _AnsibleTaggedList), for messages."""
+    return next(kind.__name__ for kind in type(value).__mro__ if kind.__module__ == "builtins")
+
+
 def load_blueprint_content(content):
     """Parse blueprint content (YAML text, Authentik's tags allowed, or an already parsed dict)."""
     if not HAS_YAML:
@@ -689,7 +694,7 @@ def load_blueprint_content(content):
     if isinstance(content, dict):
         return content
     if not isinstance(content, str):
-        raise AuthentikError(f"content must be YAML text or a dictionary, got {type(content).__name__}")
+        raise AuthentikError(f"content must be YAML text or a dictionary, got {_builtin_type(content)}")
     try:
         data = yaml.load(content, Loader=BlueprintLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

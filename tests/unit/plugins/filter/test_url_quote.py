@@ -91,3 +91,14 @@ def test_ansible_runs_it_and_documents_it(run_ansible):
     assert set(documentation["doc"]["options"]) == {"_input", "safe"}
     assert documentation["examples"]
     assert "_value" in documentation["return"]
+
+
+def test_a_templated_list_is_named_by_its_builtin_type_not_ansibles_internal_one():
+    from ansible._internal._datatag._tags import Origin  # pylint: disable=import-outside-toplevel
+
+    # A list read from a file, as Ansible hands it over: an _AnsibleTaggedList.
+    tagged = Origin(path="/inventory/hosts.yml", line_num=3).tag(["a"])
+    assert type(tagged).__name__ != "list"
+
+    with pytest.raises(AnsibleFilterError, match=r"expects a string, got list$"):
+        url_quote(tagged)
