@@ -295,6 +295,19 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(repo_root, test
             ['postgres_backup_schedule is "30 2 * * *"', "six cron fields"],
         ),
         "bad_name": ({**fresh, "postgres_cluster_name": "MLflow_DB"}, ['postgres_cluster_name is "MLflow_DB"']),
+        # Not scheduled, but a backup configuration makes on-demand backups possible: checked all the same.
+        "on_demand_backup_without_its_method": (
+            {**fresh, "postgres_backup_configuration": {"barmanObjectStore": {"destinationPath": "s3://b/m"}}},
+            ["on demand, as postgres_backup_configuration is set", "has no 'volumeSnapshot' section"],
+        ),
+        "object_store_without_credentials": (
+            {
+                **fresh,
+                "postgres_backup_method": "barmanObjectStore",
+                "postgres_backup_configuration": {"barmanObjectStore": {"destinationPath": "s3://backups/mlflow"}},
+            },
+            ["postgres_backup_configuration.barmanObjectStore needs destinationPath", "s3Credentials"],
+        ),
     }
     hosts = {
         name: {"mlflow_namespace": unique("pg-bad"), **host_vars} for name, (host_vars, _expected) in cases.items()
