@@ -69,6 +69,12 @@ CASES = [
     ("postgres_instances_zero", {"postgres_instances": 0}, "postgres_instances", "at least 1"),
     ("postgres_image_latest", {"postgres_image": "ghcr.io/cloudnative-pg/postgresql:latest"}, "postgres_image", "17.6"),
     ("postgres_image_untagged", {"postgres_image": "ghcr.io/cloudnative-pg/postgresql"}, "postgres_image", "tag"),
+    (
+        "postgres_image_digest_uppercase",
+        {"postgres_image_digest": "sha256:" + "ABCDEF0123456789" * 4},
+        "postgres_image_digest",
+        "64 lower-case hexadecimal digits",
+    ),
     ("postgres_cluster_name", {"postgres_cluster_name": "MLflow_PG"}, "postgres_cluster_name", "DNS-1035"),
     ("postgres_database", {"postgres_database": "ml-flow"}, "postgres_database", "PostgreSQL identifier"),
     ("postgres_owner_superuser", {"postgres_owner": "postgres"}, "postgres_owner", "other than the superuser"),
@@ -176,6 +182,30 @@ CASES = [
         "IfNotPresent",
     ),
     ("mlflow_gateway_name", {"mlflow_gateway_name": "Main Gateway"}, "mlflow_gateway_name", "lower-case letters"),
+    (
+        "mlflow_image_digest_short",
+        {"mlflow_image_digest": "sha256:0123456789abcdef"},
+        "mlflow_image_digest",
+        "64 lower-case hexadecimal digits",
+    ),
+    (
+        "mlflow_image_digest_no_algorithm",
+        {"mlflow_image_digest": "0123456789abcdef" * 4},
+        "mlflow_image_digest",
+        "'sha256:'",
+    ),
+    (
+        "mlflow_tmp_size_limit_unit",
+        {"mlflow_tmp_size_limit": "256MB"},
+        "mlflow_tmp_size_limit",
+        "positive Kubernetes quantity",
+    ),
+    (
+        "mlflow_db_upgrade_resources_no_memory_limit",
+        {"mlflow_db_upgrade_resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "500m"}}},
+        "mlflow_db_upgrade_resources",
+        "memory limit",
+    ),
     # networkpolicy
     ("networkpolicy_kind_choice", {"networkpolicy_kind": "calico"}, "networkpolicy_kind", "cilium"),
     (
@@ -209,6 +239,18 @@ CASES = [
         "drift_cronjob_schedule",
         "five cron fields",
     ),
+    (
+        "drift_image_digest",
+        {"drift_cronjob_enabled": True, "drift_cronjob_image": GOOD_IMAGE, "drift_cronjob_image_digest": "sha256:xyz"},
+        "drift_cronjob_image_digest",
+        "64 lower-case hexadecimal digits",
+    ),
+    (
+        "drift_tmp_size_limit",
+        {"drift_cronjob_enabled": True, "drift_cronjob_image": GOOD_IMAGE, "drift_cronjob_tmp_size_limit": "1 Gi"},
+        "drift_cronjob_tmp_size_limit",
+        "positive Kubernetes quantity",
+    ),
     ("drift_mode_choice", {"drift_cronjob_mode": "fix"}, "drift_cronjob_mode", "correct"),
 ]
 # These run a second time against a namespace that exists (not a first run).
@@ -216,6 +258,7 @@ ON_EXISTING_NAMESPACE = {
     "postgres_storage_size_unit",
     "storage_class_missing",
     "mlflow_image_latest",
+    "mlflow_image_digest_short",
     "drift_image_latest",
 }
 # The bad inputs only the cluster can show (what it has): found by the read-only checks against it.

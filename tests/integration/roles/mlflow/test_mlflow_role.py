@@ -48,6 +48,8 @@ USERNAME = "mlflow@lab"
 PASSWORD = "p@ss/w:rd#%?&=+ \"'\\ü"  # noqa: S105 (a test credential)
 NEW_PASSWORD = PASSWORD + "-2"
 JOB_NAME = "mlflow-db-upgrade-" + DEFAULTS["mlflow_version"].replace(".", "-")
+# A made-up digest: the cluster's pods never pull (kwok), so any well-formed one does.
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 RECAP = re.compile(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
@@ -413,7 +415,7 @@ def test_deployment_is_restricted_and_takes_the_uri_from_the_secret(workloads, n
     }
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     assert volumes["artifacts"]["persistentVolumeClaim"]["claimName"] == "mlflow-artifacts"
-    assert volumes["tmp"]["emptyDir"] == {}
+    assert volumes["tmp"]["emptyDir"] == {"sizeLimit": DEFAULTS["mlflow_tmp_size_limit"]} == {"sizeLimit": "256Mi"}
     # The namespace enforces PodSecurity `restricted`, and the pods were admitted and became ready.
     assert deployment["status"]["availableReplicas"] == 1
 
@@ -427,6 +429,12 @@ def test_migration_job_is_named_after_the_release_and_kept(workloads):
     assert job["status"]["succeeded"] == 1
     assert [c["name"] for c in pod["initContainers"]] == ["wait-for-database"]
     assert pod["containers"][0]["command"] == ["sh", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"']
+    # Its own, lighter resources than the server's, and a bounded /tmp.
+    for container in pod["initContainers"] + pod["containers"]:
+        assert container["resources"] == DEFAULTS["mlflow_db_upgrade_resources"], container["name"]
+        assert container["resources"] != DEFAULTS["mlflow_resources"]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": DEFAULTS["mlflow_db_upgrade_tmp_size_limit"]}}]
+    assert pod["securityContext"]["runAsUser"] == pod["securityContext"]["runAsGroup"] == 10001
 
 
 def test_service_route_and_optional_objects(workloads, namespace):
@@ -627,7 +635,7 @@ def failed_job(name: str) -> dict:
                     "restartPolicy": "Never",
                     "securityContext": {
                         "runAsNonRoot": True,
-                        "runAsUser": 1001,
+                        "runAsUser": 10001,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [
@@ -672,6 +680,7 @@ def test_next_run_rolls_a_new_password_replaces_a_failed_migration_and_adds_gc(
             "mlflow_version": version,
             "mlflow_gc_enabled": True,
             "mlflow_gc_older_than": "",
+            "mlflow_image_digest": DIGEST,
         },
     )
     after = role_objects(k8s, namespace)
@@ -688,7 +697,10 @@ def test_next_run_rolls_a_new_password_replaces_a_failed_migration_and_adds_gc(
     # The failed Job was replaced and ran; the earlier release's Job stays as it was.
     assert retried.metadata.uid != failed.metadata.uid
     assert retried.status.succeeded == 1
-    assert retried.spec.template.spec.containers[0].image.endswith(":" + version)
+    # Every container runs the image pinned to the digest.
+    pinned = f"{DEFAULTS['mlflow_image']}:{version}@{DIGEST}"
+    assert retried.spec.template.spec.containers[0].image == pinned
+    assert template["spec"]["containers"][0]["image"] == pinned
     assert after["job"]["metadata"]["uid"] == workloads["job"]["metadata"]["uid"]
     # gc: never two at once, and the same restricted pod as the server.
     cronjob = after["cronjob"]
@@ -696,6 +708,9 @@ def test_next_run_rolls_a_new_password_replaces_a_failed_migration_and_adds_gc(
     gc_pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert gc_pod["securityContext"] == template["spec"]["securityContext"]
     assert gc_pod["containers"][0]["securityContext"] == template["spec"]["containers"][0]["securityContext"]
+    assert gc_pod["containers"][0]["image"] == pinned
+    assert gc_pod["containers"][0]["resources"] == DEFAULTS["mlflow_gc_resources"]
+    assert gc_pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": DEFAULTS["mlflow_gc_tmp_size_limit"]}}]
 
 
 def test_gc_cronjob_purges_deleted_runs_and_their_artifacts(
@@ -748,7 +763,7 @@ def test_gc_cronjob_purges_deleted_runs_and_their_artifacts(
     # Deleted through the server's artifact proxy (MLflow leaves the emptied run folder).
     assert not (artifacts / "artifacts").exists()
     assert not [path for path in local_mlflow.artifacts.rglob("*") if path.is_file()]
-    assert NEW_PASSWORD not in result.stdout + result.stderr
+    assert NEW_PASSWORD not in result.stdout + (result.stderr or "")  # stderr goes to stdout
 
 
 # --- check mode, and settings refused before anything is written ----------------------------

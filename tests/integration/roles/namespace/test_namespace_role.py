@@ -39,9 +39,35 @@ def test_namespace_enforces_restricted_and_a_second_run_changes_nothing(run_ansi
     # The verify tasks proved enforcement with a dry-run privileged pod.
     assert "PodSecurity admission rejected the privileged pod" in first.stdout
 
+    # Pods that name no ServiceAccount get no API token; the role owns that one field.
+    account = client.CoreV1Api(k8s).read_namespaced_service_account("default", namespace)
+    assert account.automount_service_account_token is False
+    assert [
+        (entry.manager, entry.operation)
+        for entry in account.metadata.managed_fields
+        if entry.manager == "homelab.mlflow"
+    ] == [("homelab.mlflow", "Apply")]
+    assert "The default ServiceAccount mounts no API token" in first.stdout
+
     second = converge(run_ansible, namespace)
     assert second.returncode == 0, second.stdout
     assert play_recap(second.stdout)["changed"] == 0
+
+
+def test_a_default_service_account_that_mounts_a_token_is_corrected(run_ansible, play_recap, k8s, namespace):
+    assert converge(run_ansible, namespace).returncode == 0
+    core = client.CoreV1Api(k8s)
+    core.patch_namespaced_service_account("default", namespace, {"automountServiceAccountToken": True})
+
+    check = converge(run_ansible, namespace, "--check", "--diff")
+    assert check.returncode == 0, check.stdout
+    assert play_recap(check.stdout)["changed"] == 1  # the ServiceAccount, reported, not written
+    assert core.read_namespaced_service_account("default", namespace).automount_service_account_token is True
+
+    fixed = converge(run_ansible, namespace)
+    assert fixed.returncode == 0, fixed.stdout
+    assert play_recap(fixed.stdout)["changed"] == 1
+    assert core.read_namespaced_service_account("default", namespace).automount_service_account_token is False
 
 
 def test_check_mode_reports_the_namespace_and_writes_nothing(run_ansible, play_recap, testcluster, namespace):

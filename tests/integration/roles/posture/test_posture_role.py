@@ -43,21 +43,38 @@ LIMITS = {"limits": {"memory": "64Mi"}}
 IMAGE = "registry.k8s.io/pause:3.10"
 
 
-def pod_spec(name: str, image: str = IMAGE, resources: dict | None = None) -> dict:
-    return {"containers": [{"name": name, "image": image, "resources": LIMITS if resources is None else resources}]}
+# What homelab.mlflow.namespace sets on the namespace's default ServiceAccount.
+DEFAULT_SA = {
+    "apiVersion": "v1",
+    "kind": "ServiceAccount",
+    "metadata": {"name": "default"},
+    "automountServiceAccountToken": False,
+}
+BOUNDED_TMP = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
 
 
-def workloads(**changes: dict) -> list[dict]:
-    """One object of every kind the role reads, all in good shape; `changes` replaces a kind's pod spec."""
+def pod_spec(name: str, image: str = IMAGE, resources: dict | None = None, volumes: list | None = None) -> dict:
+    container = {"name": name, "image": image, "resources": LIMITS if resources is None else resources}
+    if volumes is None:
+        return {"containers": [container]}
+    mounts = [{"name": volume["name"], "mountPath": "/" + volume["name"]} for volume in volumes]
+    return {"containers": [{**container, "volumeMounts": mounts}], "volumes": volumes}
+
+
+def workloads(default_sa: dict | None = DEFAULT_SA, **changes: dict) -> list[dict]:
+    """One object of every kind the role reads, all in good shape (the default ServiceAccount too, unless
+    `default_sa` is None); `changes` replaces a kind's pod spec."""
     labels = {"app": "posture"}
     specs = {
-        kind: changes.get(kind) or pod_spec(kind.lower()) for kind in ("Deployment", "StatefulSet", "Job", "CronJob")
+        kind: changes.get(kind) or pod_spec(kind.lower(), volumes=BOUNDED_TMP)
+        for kind in ("Deployment", "StatefulSet", "Job", "CronJob")
     }
 
     def template(kind: str) -> dict:
         return {"metadata": {"labels": labels}, "spec": specs[kind]}
 
     return [
+        *([default_sa] if default_sa else []),
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
@@ -182,6 +199,30 @@ CASES = {
         [*workloads(Job=pod_spec("migrate", image="registry.k8s.io/pause")), CILIUM_DENY],
         {},
         "Job once container migrate uses the image registry.k8s.io/pause, which has neither a tag nor a digest",
+    ),
+    "cronjob_empty_dir_unbounded": (
+        "restricted",
+        [*workloads(CronJob=pod_spec("gc", volumes=[{"name": "tmp", "emptyDir": {}}])), CILIUM_DENY],
+        {},
+        "CronJob nightly volume tmp is an emptyDir without sizeLimit",
+    ),
+    "empty_dir_unbounded_allowed": (
+        "restricted",
+        [*workloads(Deployment=pod_spec("server", volumes=[{"name": "tmp", "emptyDir": {}}])), CILIUM_DENY],
+        {"posture_require_empty_dir_size_limits": False},
+        None,
+    ),
+    "default_sa_mounts_token": (
+        "restricted",
+        [*workloads(default_sa={**DEFAULT_SA, "automountServiceAccountToken": True}), CILIUM_DENY],
+        {},
+        "the ServiceAccount default has automountServiceAccountToken True",
+    ),
+    "default_sa_unset": (
+        "restricted",
+        [*workloads(default_sa=None), CILIUM_DENY],
+        {},
+        "(posture_require_default_sa_without_token)",
     ),
     "default_deny_missing": (
         "restricted",

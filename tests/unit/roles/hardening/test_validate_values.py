@@ -12,6 +12,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 REPO = Path(__file__).resolve().parents[4]
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 class _Loader(yaml.SafeLoader):
@@ -106,6 +107,20 @@ POSTGRES = ("postgres", "Check the values")
         (DRIFT, {"drift_cronjob_image": "registry.example.com/homelab-mlflow-drift:0.1.0"}),
         (DRIFT, {"drift_cronjob_image": "registry.example.com:5000/drift@sha256:" + "a" * 64}),
         (POSTGRES, {"postgres_password": "unused"}),
+        (MLFLOW, {"mlflow_image_digest": DIGEST}),
+        (MLFLOW, {"mlflow_tmp_size_limit": "1Gi", "mlflow_db_upgrade_tmp_size_limit": "100M"}),
+        (MLFLOW, {"mlflow_gc_tmp_size_limit": "0.5Gi"}),
+        (MLFLOW, {"mlflow_db_upgrade_resources": {"requests": {"cpu": "50m"}, "limits": {"memory": "256Mi"}}}),
+        (MLFLOW, {"mlflow_gc_resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}),
+        (
+            DRIFT,
+            {
+                "drift_cronjob_image": "registry.example.com/homelab-mlflow-drift:0.1.0",
+                "drift_cronjob_image_digest": DIGEST,
+                "drift_cronjob_tmp_size_limit": "512Mi",
+            },
+        ),
+        (POSTGRES, {"postgres_password": "unused", "postgres_image_digest": DIGEST}),
     ],
 )
 def test_good_values_pass(check, overrides):
@@ -133,12 +148,50 @@ def test_good_values_pass(check, overrides):
             "mlflow_servicemonitor_interval",
         ),
         (MLFLOW, {"mlflow_rollout_timeout": 0}, "mlflow_rollout_timeout"),
+        (MLFLOW, {"mlflow_image_digest": "sha256:" + "A" * 64}, "mlflow_image_digest"),
+        (MLFLOW, {"mlflow_image_digest": "0123456789abcdef" * 4}, "mlflow_image_digest"),
+        (MLFLOW, {"mlflow_image_digest": DIGEST[:-1]}, "mlflow_image_digest"),
+        (MLFLOW, {"mlflow_tmp_size_limit": "256MB"}, "mlflow_tmp_size_limit"),
+        (MLFLOW, {"mlflow_tmp_size_limit": "0"}, "mlflow_tmp_size_limit"),
+        (MLFLOW, {"mlflow_db_upgrade_tmp_size_limit": ""}, "mlflow_db_upgrade_tmp_size_limit"),
+        (MLFLOW, {"mlflow_gc_tmp_size_limit": "1 Gi"}, "mlflow_gc_tmp_size_limit"),
+        (MLFLOW, {"mlflow_db_upgrade_resources": {"limits": {"cpu": "1"}}}, "mlflow_db_upgrade_resources"),
+        (MLFLOW, {"mlflow_gc_resources": {"limits": {"memory": "lots"}}}, "mlflow_gc_resources"),
         (DRIFT, {"drift_cronjob_image": "registry.example.com/drift:latest"}, "drift_cronjob_image"),
         (DRIFT, {"drift_cronjob_image": "registry.example.com:5000/drift"}, "drift_cronjob_image"),
         (
             DRIFT,
             {"drift_cronjob_image": "x", "drift_cronjob_resources": {"requests": {"memory": "1Gi"}}},
             "drift_cronjob_resources",
+        ),
+        (
+            DRIFT,
+            {"drift_cronjob_image": "registry.example.com/drift:0.1.0", "drift_cronjob_image_digest": "sha256:abc"},
+            "drift_cronjob_image_digest",
+        ),
+        (
+            DRIFT,
+            {"drift_cronjob_image": "registry.example.com/drift@" + DIGEST, "drift_cronjob_image_digest": DIGEST},
+            "drift_cronjob_image_digest",
+        ),
+        (
+            DRIFT,
+            {"drift_cronjob_image": "registry.example.com/drift:0.1.0", "drift_cronjob_tmp_size_limit": "256MB"},
+            "drift_cronjob_tmp_size_limit",
+        ),
+        (
+            POSTGRES,
+            {"postgres_password": "unused", "postgres_image_digest": "sha1:" + "a" * 40},
+            "postgres_image_digest",
+        ),
+        (
+            POSTGRES,
+            {
+                "postgres_password": "unused",
+                "postgres_image": "ghcr.io/cloudnative-pg/postgresql:17.6@" + DIGEST,
+                "postgres_image_digest": DIGEST,
+            },
+            "postgres_image_digest",
         ),
         (
             POSTGRES,
