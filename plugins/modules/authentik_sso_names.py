@@ -16,13 +16,13 @@ description:
   - A name given in O(names) is used as it is. A name left empty is derived from O(external_host)
     (C(mlflow-) and the host with its dots as dashes, for example C(mlflow-mlflow-example-com)), so that two
     deployments behind one Authentik never share an object.
-  - A deployment made when every name defaulted to C(mlflow) keeps those names: when Authentik has a
+  - A deployment made when every name defaulted to C(mlflow) keeps those names. When Authentik has a
     blueprint called C(mlflow) that belongs to this deployment (its owner label is O(owner), or, written
     before that label existed, its provider answers on C(https://) O(external_host)), the names it used
     are kept. Nothing is renamed, duplicated or left behind.
   - Every blueprint instance Authentik has is read. An object that a blueprint of another deployment
     manages (a provider, application or outpost with the same identifier, or a blueprint with the same
-    name) is a conflict: the module fails, naming the object, the blueprint and the variable to set,
+    name) is a conflict - the module fails, naming the object, the blueprint and the variable to set,
     unless O(take_over) is true.
   - Reads only. Without O(host) and O(token), names are derived from O(blueprints) alone.
 options:
@@ -72,7 +72,7 @@ options:
     default: []
   take_over:
     description:
-      - Take over objects that another deployment's blueprint manages: the conflicts become warnings.
+      - Take over objects that another deployment's blueprint manages - the conflicts become warnings.
     type: bool
     default: false
   host:
@@ -81,12 +81,14 @@ options:
         is added when the URL does not end with it.
       - If not set, the environment variable E(AUTHENTIK_HOST) is used; with neither, Authentik is not read.
     type: str
+    required: false
   token:
     description:
       - An Authentik API token of a user allowed to view blueprint instances.
       - If not set, the environment variable E(AUTHENTIK_TOKEN) is used; with neither, Authentik is not read.
       - Never logged or returned.
     type: str
+    required: false
 extends_documentation_fragment:
   - homelab.mlflow.authentik
   - ansible.builtin.action_common_attributes

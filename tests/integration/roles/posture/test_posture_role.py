@@ -61,9 +61,10 @@ def pod_spec(name: str, image: str = IMAGE, resources: dict | None = None, volum
     return {"containers": [{**container, "volumeMounts": mounts}], "volumes": volumes}
 
 
-def workloads(default_sa: dict | None = DEFAULT_SA, **changes: dict) -> list[dict]:
-    """One object of every kind the role reads, all in good shape (the default ServiceAccount too, unless
-    `default_sa` is None); `changes` replaces a kind's pod spec."""
+def workloads(default_sa: dict | bool | None = True, **changes: dict) -> list[dict]:
+    """One object of every kind the role reads, all in good shape (the default ServiceAccount too:
+    DEFAULT_SA unless `default_sa` is another one, or None for none); `changes` replaces a kind's pod spec."""
+    default_sa = DEFAULT_SA if default_sa is True else default_sa
     labels = {"app": "posture"}
     specs = {
         kind: changes.get(kind) or pod_spec(kind.lower(), volumes=BOUNDED_TMP)

@@ -87,8 +87,8 @@ def test_derived_names_are_slugs(host):
 
 
 def test_two_deployments_get_names_of_their_own():
-    production, _, _ = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [])
-    staging, _, _ = names.resolve_names(UNSET, STAGING, f"mlflow at {STAGING}", [])
+    production = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [])[0]
+    staging = names.resolve_names(UNSET, STAGING, f"mlflow at {STAGING}", [])[0]
 
     assert not set(production.values()) & set(staging.values())
 
@@ -126,8 +126,8 @@ def test_a_blueprint_with_an_owner_label_is_recognised_by_it_not_by_its_host():
     moved = blueprint("mlflow", "old-name.example.com", owner=f"mlflow at {PRODUCTION}")
     neighbour = blueprint("mlflow", PRODUCTION, owner="other at mlflow.example.com")
 
-    kept, adopted, _ = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [moved])
-    _, not_adopted, _ = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [neighbour])
+    kept, adopted, _conflicts = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [moved])
+    not_adopted = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [neighbour])[1]
 
     assert (kept["provider"], adopted) == ("mlflow", True)
     assert not_adopted is False
@@ -137,7 +137,7 @@ def test_an_object_another_deployments_blueprint_manages_is_a_conflict_naming_th
     production = blueprint("mlflow-prod", PRODUCTION, identifier="shared", owner=f"mlflow at {PRODUCTION}")
     given = {**UNSET, "provider": "shared", "application_slug": "shared", "outpost": "shared"}
 
-    _, _, conflicts = names.resolve_names(given, STAGING, f"mlflow at {STAGING}", [production])
+    conflicts = names.resolve_names(given, STAGING, f"mlflow at {STAGING}", [production])[2]
 
     owner = f"blueprint 'mlflow-prod' of mlflow at {PRODUCTION}"
     assert conflicts == [
@@ -151,7 +151,7 @@ def test_a_shared_outpost_is_no_conflict():
     production = blueprint("mlflow-prod", PRODUCTION, identifier="shared", owner="p")
     given = {**UNSET, "outpost": "shared"}
 
-    _, _, conflicts = names.resolve_names(given, STAGING, "s", [production], dedicated_outpost=False)
+    conflicts = names.resolve_names(given, STAGING, "s", [production], dedicated_outpost=False)[2]
 
     assert conflicts == []
 
@@ -159,7 +159,7 @@ def test_a_shared_outpost_is_no_conflict():
 def test_a_blueprint_name_taken_by_another_deployment_is_a_conflict():
     production = blueprint("mlflow-sso", PRODUCTION, owner=f"mlflow at {PRODUCTION}")
 
-    _, _, conflicts = names.resolve_names({**UNSET, "blueprint": "mlflow-sso"}, STAGING, "s", [production])
+    conflicts = names.resolve_names({**UNSET, "blueprint": "mlflow-sso"}, STAGING, "s", [production])[2]
 
     assert conflicts == [
         f"the name 'mlflow-sso' is taken by the blueprint 'mlflow-sso' of mlflow at {PRODUCTION}: "
@@ -172,6 +172,6 @@ def test_own_blueprints_and_unrelated_ones_are_no_conflict():
     unrelated = {"name": "Default - Authentication flow", "content": "entries:\n  - model: authentik_flows.flow"}
     broken = {"name": "broken", "content": "entries: [unclosed"}
 
-    _, _, conflicts = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [own, unrelated, broken])
+    conflicts = names.resolve_names(UNSET, PRODUCTION, f"mlflow at {PRODUCTION}", [own, unrelated, broken])[2]
 
     assert conflicts == []
