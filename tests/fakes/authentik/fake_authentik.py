@@ -2,7 +2,7 @@
 
 Serves blueprint instances (list, create, read, update, partial update, delete, apply), the
 tasks API (list, read) that reports the background apply, outposts (list, read, partial
-update), proxy providers (list, read) and applications (list, read). Like Authentik it:
+update, delete), proxy providers (list, read, delete) and applications (list, read, delete). Like Authentik it:
 
 - authenticates `Authorization: Bearer <token>` and answers 403 with Authentik's details (a
   refused token: "Token invalid/expired"; a token without the permission: "You do not have
@@ -664,6 +664,19 @@ class FakeAuthentik:
             return 404, {"detail": "No ProxyProvider matches the given query."}
         return 200, self._proxy_provider_json(int(pk))
 
+    def delete_proxy_provider(self, _query, _body, pk):
+        # As in Authentik: the application keeps existing without a provider (SET_NULL), and every
+        # outpost stops serving it.
+        if self.providers.pop(int(pk), None) is None:
+            return 404, {"detail": "No ProxyProvider matches the given query."}
+        for application in self.applications.values():
+            if application["provider"] == int(pk):
+                application["provider"] = None
+        for outpost in self.outposts.values():
+            outpost["providers"] = [p for p in outpost["providers"] if p != int(pk)]
+        self._sync_routes()
+        return 204, None
+
     # -- applications ---------------------------------------------------------------------------------
 
     def _application_json(self, application: dict) -> dict:
@@ -694,6 +707,13 @@ class FakeAuthentik:
         if application is None:
             return 404, {"detail": "No Application matches the given query."}
         return 200, self._application_json(application)
+
+    def delete_application(self, _query, _body, slug):
+        pk = next((pk for pk, a in self.applications.items() if a["slug"] == slug), None)
+        if pk is None:
+            return 404, {"detail": "No Application matches the given query."}
+        del self.applications[pk]
+        return 204, None
 
     def list_outposts(self, query, _body):
         items = sorted(self.outposts.values(), key=lambda o: o["name"])
@@ -731,6 +751,13 @@ class FakeAuthentik:
         self._sync_routes()
         return 200, self._outpost_json(outpost)
 
+    def delete_outpost(self, _query, _body, pk):
+        # Authentik's outpost controller removes what it deployed for the outpost (its route).
+        if self.outposts.pop(pk, None) is None:
+            return 404, {"detail": "No Outpost matches the given query."}
+        self._sync_routes()
+        return 204, None
+
 
 # Paths under /api/v3 and the method names that answer them, per HTTP method.
 _UUID = r"([0-9a-fA-F-]{36})"
@@ -744,11 +771,11 @@ ROUTES = (
     (r"/tasks/tasks/", {"GET": "list_tasks"}),
     (rf"/tasks/tasks/{_UUID}/", {"GET": "get_task"}),
     (r"/outposts/instances/", {"GET": "list_outposts"}),
-    (rf"/outposts/instances/{_UUID}/", {"GET": "get_outpost", "PATCH": "patch_outpost"}),
+    (rf"/outposts/instances/{_UUID}/", {"GET": "get_outpost", "PATCH": "patch_outpost", "DELETE": "delete_outpost"}),
     (r"/providers/proxy/", {"GET": "list_proxy_providers"}),
-    (r"/providers/proxy/([0-9]+)/", {"GET": "get_proxy_provider"}),
+    (r"/providers/proxy/([0-9]+)/", {"GET": "get_proxy_provider", "DELETE": "delete_proxy_provider"}),
     (r"/core/applications/", {"GET": "list_applications"}),
-    (r"/core/applications/([-a-zA-Z0-9_]+)/", {"GET": "get_application"}),
+    (r"/core/applications/([-a-zA-Z0-9_]+)/", {"GET": "get_application", "DELETE": "delete_application"}),
 )
 
 
