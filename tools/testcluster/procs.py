@@ -112,4 +112,5 @@ def _is_ours(pid: int, executable: str) -> bool:
         return False
     if stat.rsplit(")", 1)[1].split()[0] == "Z":  # a zombie is as good as gone
         return False
-    return not executable or cmdline == executable
+    # A process on its way out has an empty command line before it is a zombie: not gone yet.
+    return not executable or cmdline in ("", executable)
