@@ -83,64 +83,25 @@ from ansible import context
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import (
+    ABSENT,
+    FieldChange,
+    differences,
+    is_noise,
+    redact_secret_fields,
+)
+
 REPORT_FORMAT = 1
 EXIT_IN_SYNC = 0
 EXIT_FAILED = 2
 EXIT_DRIFT = 3
 
-# Server-side bookkeeping: differences there are not drift.
-NOISE_PATHS = re.compile(
-    r"^(status(\.|\[|$)|metadata\.(resourceVersion|generation|managedFields|creationTimestamp|uid|selfLink)(\.|\[|$))"
-)
-# Keys that identify the items of Kubernetes lists (their strategic merge keys), in the order tried.
-MERGE_KEYS = ("name", "port", "containerPort", "mountPath", "devicePath", "ip", "type", "topologyKey", "key")
-# Parts of a Secret that are never secret: everything else of a Secret is reported only as changed.
-SECRET_PLAIN_PATHS = re.compile(r"^(metadata\.labels(\.|\[|$)|metadata\.name$|type$|immutable$)")
-SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 APPLY_FAILED = re.compile(r"^Failed to (apply|create|patch|replace|update) object: (?P<body>.*)$", re.DOTALL)
 CELL_LIMIT = 160
 
 
-class _Absent:
-    """A field that is not there (on one side of a difference)."""
-
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-ABSENT = _Absent()
-
-
-@dataclass
-class FieldDrift:
-    path: str
-    expected: Any = ABSENT
-    found: Any = ABSENT
-    redacted: bool = False
-    message: str = ""
-
-    @property
-    def change(self) -> str:
-        if self.message:
-            return "refused"
-        if self.found is ABSENT and self.expected is not ABSENT:
-            return "missing"
-        if self.expected is ABSENT and self.found is not ABSENT:
-            return "unexpected"
-        return "changed"
-
-    def to_json(self) -> dict:
-        data: dict[str, Any] = {"path": self.path, "change": self.change}
-        if self.redacted:
-            data["redacted"] = True
-        else:
-            if self.expected is not ABSENT:
-                data["expected"] = self.expected
-            if self.found is not ABSENT:
-                data["found"] = self.found
-        if self.message:
-            data["message"] = self.message
-        return data
+# The report's name for a field difference (the engine's).
+FieldDrift = FieldChange
 
 
 @dataclass
@@ -201,81 +162,7 @@ class TargetReport:
 
 # --- differences -------------------------------------------------------------------------------
 
-
-def _join(path: str, key: Any) -> str:
-    key = str(key)
-    if SIMPLE_KEY.match(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key)}]"
-
-
-def _merge_key(before: list, after: list, path: str) -> str | None:
-    items = before + after
-    if not items or not all(isinstance(item, dict) for item in items):
-        return None
-    # Ports are keyed by their number (a Service's) or container port, whatever their name.
-    keys = ("port", "containerPort", *MERGE_KEYS) if path.endswith("ports") else MERGE_KEYS
-    for key in keys:
-        if all(key in item for item in items):
-            if len({json.dumps(i[key], sort_keys=True) for i in before}) == len(before) and len(
-                {json.dumps(i[key], sort_keys=True) for i in after}
-            ) == len(after):
-                return key
-    return None
-
-
-def diff_fields(before: Any, after: Any, path: str = "") -> list[FieldDrift]:
-    """Field-level differences between what was found (before) and what is expected (after).
-
-    Dictionaries are compared key by key. Lists of objects are compared item by item: by their
-    merge key (`name`, `port`, ...) when both sides hold the same items, so that a path names the
-    container or port it is about; by position when as many items changed their key; otherwise
-    by key, as items missing or unexpected. Other lists and scalars are compared as whole values.
-    """
-    if (isinstance(before, dict) and after is ABSENT) or (before is ABSENT and isinstance(after, dict)):
-        # A whole mapping on one side only: its fields, one by one.
-        before, after = before if before is not ABSENT else {}, after if after is not ABSENT else {}
-    if isinstance(before, dict) and isinstance(after, dict):
-        found = []
-        for key in sorted(set(before) | set(after), key=str):
-            found.extend(diff_fields(before.get(key, ABSENT), after.get(key, ABSENT), _join(path, key)))
-        return found
-    if isinstance(before, list) and isinstance(after, list) and before != after:
-        key = _merge_key(before, after, path)
-        same_items = key is not None and {json.dumps(i[key], sort_keys=True) for i in before} == {
-            json.dumps(i[key], sort_keys=True) for i in after
-        }
-        all_objects = all(isinstance(item, dict) for item in before + after)
-        if all_objects and len(before) == len(after) and not same_items:
-            found = []
-            for index, (old, new) in enumerate(zip(before, after, strict=True)):
-                found.extend(diff_fields(old, new, f"{path}[{index}]"))
-            return found
-        if key is not None:
-            by_key_before = {json.dumps(item[key], sort_keys=True): item for item in before}
-            by_key_after = {json.dumps(item[key], sort_keys=True): item for item in after}
-            found = []
-            for identity in list(by_key_after) + [k for k in by_key_before if k not in by_key_after]:
-                item_path = f"{path}[{key}={json.loads(identity)}]"
-                old, new = by_key_before.get(identity, ABSENT), by_key_after.get(identity, ABSENT)
-                if old is ABSENT or new is ABSENT:
-                    found.append(FieldDrift(item_path, expected=new, found=old))
-                else:
-                    found.extend(
-                        diff_fields(
-                            {k: v for k, v in old.items() if k != key},
-                            {k: v for k, v in new.items() if k != key},
-                            item_path,
-                        )
-                    )
-            return found
-    if before == after:
-        return []
-    return [FieldDrift(path or "(value)", expected=after, found=before)]
-
-
-def _is_noise(path: str) -> bool:
-    return bool(NOISE_PATHS.match(path))
+diff_fields = differences
 
 
 def object_identity(obj: Any) -> dict | None:
@@ -286,17 +173,6 @@ def object_identity(obj: Any) -> dict | None:
     if metadata.get("namespace"):
         identity["namespace"] = metadata["namespace"]
     return identity
-
-
-def redact_secret_fields(fields: list[FieldDrift]) -> list[FieldDrift]:
-    """A Secret's values are never reported, only which keys differ."""
-    for item in fields:
-        if not SECRET_PLAIN_PATHS.match(item.path):
-            item.redacted = True
-            # Keep only whether each side has the field: that much is no secret.
-            item.expected = "(set)" if item.expected is not ABSENT else ABSENT
-            item.found = "(set)" if item.found is not ABSENT else ABSENT
-    return fields
 
 
 # --- task results ------------------------------------------------------------------------------
@@ -373,13 +249,41 @@ def drift_from_result(result: dict, role: str, task: str, task_args: dict | None
         if _hidden(leaf):
             found.append(_withheld(role, task, task_args))
             continue
+        if isinstance(leaf.get("objects"), list):
+            found.extend(_drift_from_objects(leaf["objects"], role, task))
+            continue
         found.extend(_drift_from_leaf(leaf, role, task))
     return found
 
 
+# What the engine's apply (homelab.mlflow.k8s_apply) did to an object, as drift.
+ENGINE_CHANGES = {"created": "missing", "deleted": "unwanted", "updated": "modified", "replaced": "modified"}
+ENGINE_MESSAGES = {"missing": "missing", "unwanted": "present, but the role does not want it"}
+
+
+def _drift_from_objects(objects: list, role: str, task: str) -> list[ObjectDrift]:
+    """The engine's per-object, per-field result, read as it is."""
+    found = []
+    for item in objects:
+        change = ENGINE_CHANGES.get(item.get("action")) if isinstance(item, dict) else None
+        if change is None:
+            continue
+        obj = {key: item[key] for key in ("api_version", "kind", "name", "namespace") if item.get(key)}
+        if change in ENGINE_MESSAGES:
+            found.append(ObjectDrift(role, task, change, obj, message=ENGINE_MESSAGES[change]))
+            continue
+        fields = [FieldChange.from_json(f) for f in item.get("fields") or [] if isinstance(f, dict)]
+        if fields:  # none: only server-side bookkeeping moved, which is not drift
+            found.append(ObjectDrift(role, task, "modified", obj, fields))
+    return found
+
+
 def _withheld(role: str, task: str, task_args: dict | None) -> ObjectDrift:
-    template = (task_args or {}).get("template")
-    source = f" (template {template})" if isinstance(template, str) and "{{" not in template else ""
+    args = task_args or {}
+    template = args.get("template")
+    templates = args.get("templates") if isinstance(args.get("templates"), list) else [template]
+    named = [t for t in templates if isinstance(t, str) and "{{" not in t]
+    source = f" (template {', '.join(named)})" if named else ""
     return ObjectDrift(role, task, "withheld", message=f"the task handles secret values{source}")
 
 
@@ -409,7 +313,7 @@ def _drift_from_leaf(leaf: dict, role: str, task: str) -> list[ObjectDrift]:
             change = "modified" if obj else "other"
             found.append(ObjectDrift(role, task, change, obj, message=message or "changed (no diff available)"))
             continue
-        fields = [f for f in diff_fields(before, after) if not _is_noise(f.path)]
+        fields = [f for f in diff_fields(before, after) if not is_noise(f.path)]
         if not fields:
             # Only server-side bookkeeping moved (status, resourceVersion): not drift.
             continue
@@ -424,6 +328,9 @@ def refusal_from_failure(result: dict, role: str, task: str) -> list[ObjectDrift
     refused = []
     for leaf in _leaves(result):
         if not leaf.get("failed") and leaf is not result:
+            continue
+        if isinstance(leaf.get("error"), dict):
+            refused.extend(_refusal_from_engine(leaf["error"], role, task))
             continue
         match = APPLY_FAILED.match(str(leaf.get("msg", "")))
         if not match:
@@ -456,6 +363,19 @@ def refusal_from_failure(result: dict, role: str, task: str) -> list[ObjectDrift
             )
         )
     return refused
+
+
+def _refusal_from_engine(error: dict, role: str, task: str) -> list[ObjectDrift]:
+    """An object the engine's apply was refused (HTTP 422), with the fields the server named."""
+    if error.get("status") != 422 or not isinstance(error.get("object"), dict):
+        return []
+    fields = [
+        FieldDrift(cause.get("field") or "(object)", message=cause.get("message") or cause.get("reason") or "")
+        for cause in (error.get("details") or {}).get("causes") or []
+        if isinstance(cause, dict)
+    ]
+    message = f"the API server refuses the desired state: {error.get('message', '')}"
+    return [ObjectDrift(role, task, "refused", dict(error["object"]), fields, message=message)]
 
 
 def _module_args(leaf: dict) -> dict:

@@ -13,7 +13,21 @@ import pytest
 
 # Loaded from its file: putting the checkout's .collections on sys.path would reorder the
 # ansible_collections namespace for every other test of the session.
+REPO = Path(__file__).resolve().parents[4]
+COMPARE = "ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare"
+
+
+def _load_compare():
+    """The engine's comparison, which the plugin imports, under its collection name."""
+    if COMPARE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(COMPARE, REPO / "plugins/module_utils/kube/compare.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[COMPARE] = module
+        spec.loader.exec_module(module)
+
+
 PLUGIN = Path(__file__).resolve().parents[4] / "plugins" / "callback" / "drift_report.py"
+_load_compare()
 _spec = importlib.util.spec_from_file_location("homelab_mlflow_callback_drift_report", PLUGIN)
 drift_report = importlib.util.module_from_spec(_spec)
 # Dataclasses look their module up while the class is made.

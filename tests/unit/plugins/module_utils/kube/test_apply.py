@@ -1,0 +1,179 @@
+"""plugins/module_utils/kube/apply.py: a role's object set applied, compared, removed; what it costs."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGE = "ansible_collections.homelab.mlflow.plugins.module_utils.kube"
+apply = importlib.import_module(f"{PACKAGE}.apply")
+objects = importlib.import_module(f"{PACKAGE}.objects")
+
+
+def config_map(value="1", name="settings"):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"key": value}}
+
+
+def deployment(image="mlflow:1"):
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "mlflow"},
+        "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "mlflow", "image": image}]}}},
+    }
+
+
+def run(kube, declared, absent=None, check_mode=False, namespace="ns"):
+    return apply.apply_set(kube, kube.resources, declared, absent, namespace, check_mode)
+
+
+def test_a_first_apply_creates_each_object_in_the_default_namespace(fake_kube):
+    kube = fake_kube()
+    outcomes = run(kube, [config_map(), deployment()])
+    assert [(o.ref.label, o.action) for o in outcomes] == [
+        ("ConfigMap ns/settings", "created"),
+        ("Deployment ns/mlflow", "created"),
+    ]
+    assert "/api/v1/namespaces/ns/configmaps/settings" in kube.objects
+
+
+def test_a_second_apply_changes_nothing_and_sends_one_read_per_kind(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map(), config_map(name="other"), deployment()])
+    kube.sent.clear()
+    outcomes = run(kube, [config_map(), config_map(name="other"), deployment()])
+    assert {o.action for o in outcomes} == {"unchanged"}
+    assert [method for method, _path in kube.sent] == ["GET", "GET"]
+
+
+def test_a_changed_value_is_applied_and_reported_by_field(fake_kube):
+    kube = fake_kube()
+    run(kube, [deployment()])
+    (outcome,) = run(kube, [deployment("mlflow:2")])
+    assert outcome.action == "updated"
+    assert [f.to_json() for f in outcome.fields] == [
+        {
+            "path": "spec.template.spec.containers[name=mlflow].image",
+            "change": "changed",
+            "expected": "mlflow:2",
+            "found": "mlflow:1",
+        }
+    ]
+
+
+def test_a_field_dropped_from_the_declaration_is_applied_although_the_rest_still_holds(fake_kube):
+    kube = fake_kube()
+    declared = config_map()
+    declared["metadata"]["labels"] = {"team": "ml"}
+    run(kube, [declared])
+    kube.sent.clear()
+    run(kube, [config_map()])
+    assert ("PATCH", "/api/v1/namespaces/ns/configmaps/settings") in kube.sent
+
+
+def test_a_field_changed_by_someone_else_is_taken_back(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map()])
+    kube.objects["/api/v1/namespaces/ns/configmaps/settings"]["data"]["key"] = "edited"
+    (outcome,) = run(kube, [config_map()])
+    assert outcome.action == "updated"
+    assert outcome.fields[0].path == "data.key"
+
+
+def test_check_mode_dry_runs_and_writes_nothing(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map()])
+    (outcome,) = run(kube, [config_map("2")], check_mode=True)
+    assert outcome.action == "updated"
+    assert kube.objects["/api/v1/namespaces/ns/configmaps/settings"]["data"]["key"] == "1"
+
+
+def test_check_mode_into_a_namespace_that_does_not_exist_reports_creations_without_failing(fake_kube):
+    kube = fake_kube(namespaces=())
+    (outcome,) = run(kube, [config_map()], check_mode=True, namespace="new")
+    assert outcome.action == "created"
+    assert "does not exist yet" in outcome.note
+    assert not kube.objects
+
+
+def test_a_cluster_scoped_kind_has_no_namespace_whatever_the_default(fake_kube):
+    kube = fake_kube()
+    (outcome,) = run(kube, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}}])
+    assert outcome.ref.namespace is None
+    assert "/api/v1/namespaces/ns" in kube.objects
+
+
+def test_absent_objects_are_deleted_when_present_and_skipped_when_their_kind_is_not_served(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map(name="old")])
+    gone = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old"}}
+    never = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "mlflow"}}
+    outcomes = run(kube, [], absent=[gone, never, dict(gone, metadata={"name": "missing"})])
+    assert [o.action for o in outcomes] == ["deleted", "absent", "absent"]
+    assert not kube.objects
+
+
+def test_an_existing_job_is_kept_and_a_failed_one_replaced(fake_kube):
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"}, "spec": {"template": {}}}
+    kube = fake_kube()
+    run(kube, [job])
+    changed = dict(job, spec={"template": {"x": 1}})
+    assert run(kube, [changed])[0].action == "unchanged"
+    path = "/apis/batch/v1/namespaces/ns/jobs/migrate"
+    kube.objects[path]["status"] = {
+        "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]
+    }
+    assert run(kube, [changed])[0].action == "replaced"
+    assert kube.objects[path]["spec"] == {"template": {"x": 1}}
+
+
+def test_a_refused_object_names_itself_and_says_what_was_done_before(fake_kube):
+    kube = fake_kube()
+    kube.refuse["/apis/apps/v1/namespaces/ns/deployments/mlflow"] = (422, "Deployment.apps is invalid")
+    with pytest.raises(apply.ApplyError) as refused:
+        run(kube, [config_map(), deployment()])
+    assert "refused to apply Deployment ns/mlflow: Deployment.apps is invalid" in str(refused.value)
+    assert [o.action for o in refused.value.outcomes] == ["created"]
+    assert refused.value.status == 422
+
+
+def test_a_secret_diff_hides_every_value_and_marks_the_changed_ones(fake_kube):
+    kube = fake_kube()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db"},
+        "data": {"user": "dQ==", "password": "cA=="},
+    }
+    run(kube, [secret])
+    (outcome,) = run(kube, [dict(secret, data={"user": "dQ==", "password": "cTI="})])
+    diff = outcome.diff()
+    assert diff["before"]["data"] == {"user": "(hidden)", "password": "(hidden)"}
+    assert diff["after"]["data"] == {"user": "(hidden)", "password": "(hidden, changed)"}
+    assert all(f.redacted for f in outcome.fields)
+    assert "cTI=" not in str(outcome.to_json())
+
+
+def test_several_objects_of_a_kind_are_listed_once_and_a_single_one_is_read_by_name(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map(), config_map(name="other"), deployment()])
+    kube.sent.clear()
+    run(kube, [config_map(), config_map(name="other"), deployment()])
+    assert kube.sent == [
+        ("GET", "/api/v1/namespaces/ns/configmaps"),
+        ("GET", "/apis/apps/v1/namespaces/ns/deployments/mlflow"),
+    ]
+
+
+def test_credentials_that_may_not_list_read_each_object_by_name(fake_kube):
+    kube = fake_kube()
+    run(kube, [config_map(), config_map(name="other")])
+    kube.refuse["/api/v1/namespaces/ns/configmaps"] = (403, "forbidden")
+    kube.sent.clear()
+    outcomes = run(kube, [config_map(), config_map(name="other")])
+    assert {o.action for o in outcomes} == {"unchanged"}
+    assert [path for _method, path in kube.sent][1:] == [
+        "/api/v1/namespaces/ns/configmaps/settings",
+        "/api/v1/namespaces/ns/configmaps/other",
+    ]
