@@ -11,8 +11,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 STACK = yaml.safe_load((REPO / "playbooks" / "tasks" / "stack.yml").read_text())
 ROLES_WITH_VALIDATE = sorted(path.parent.parent.name for path in (REPO / "roles").glob("*/tasks/validate.yml"))
-# Tasks that look at values only: no module runs, nothing is read from the cluster.
-VALUE_ONLY = {"ansible.builtin.assert", "ansible.builtin.fail", "ansible.builtin.set_fact"}
+# Tasks that look at values only: no module runs, nothing is read from the cluster (role_values is an
+# action on the controller that reads the host's variables alone).
+VALUE_ONLY = {
+    "ansible.builtin.assert",
+    "ansible.builtin.fail",
+    "ansible.builtin.set_fact",
+    "homelab.mlflow.role_values",
+}
 
 
 def steps() -> list[tuple[str, str]]:

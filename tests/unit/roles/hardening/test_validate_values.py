@@ -1,5 +1,5 @@
-"""The value checks of the roles (tasks/validate.yml), rendered with Ansible's templating and the roles' defaults:
-good values pass, bad ones fail (no cluster needed; the run through site.yml is
+"""The value checks of the roles (tasks/validate.yml: homelab.mlflow.role_values), with the roles' defaults and vars
+templated by Ansible: good values pass, bad ones fail (no cluster needed; the run through site.yml is
 tests/integration/hardening/test_bad_input.py)."""
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+
+from ansible_collections.homelab.mlflow.plugins.action.role_values import TemplatedVariables
+from ansible_collections.homelab.mlflow.plugins.module_utils.checks.roles import READS_ENVIRONMENT, RULES
 
 REPO = Path(__file__).resolve().parents[4]
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -47,54 +50,38 @@ def load(role: str, name: str):
     return trusted(read((REPO / "roles" / role / name).read_text()) or [])
 
 
-def tasks(role: str) -> list[dict]:
-    """Every task of the role's value checks, blocks flattened."""
-    found, pending = [], list(load(role, "tasks/validate.yml"))
-    while pending:
-        task = pending.pop(0)
-        found.append(task)
-        pending[:0] = task.get("block", [])
-    return found
-
-
-def render(expression, variables: dict):
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template(expression))
-
-
-def checks(role: str, task_name: str) -> tuple[list, dict]:
-    task = next(t for t in tasks(role) if t.get("name") == task_name)
-    return task, task.get("vars", {})
-
-
-def variables(role: str, overrides: dict, task_vars: dict) -> dict:
+def variables(role: str, overrides: dict) -> dict:
+    """The role's defaults and vars, the shared values site.yml sets, and the overrides (as extra vars)."""
     found = {
         **(load(role, "defaults/main.yml") or {}),
         "mlflow_namespace": "mlflow",
         "mlflow_external_host": "mlflow.example.com",
+        "inventory_hostname": "localhost",
     }
     vars_file = REPO / "roles" / role / "vars" / "main.yml"
     if vars_file.exists():
         found.update(trusted(read(vars_file.read_text()) or {}))
     found.update(overrides)
-    found.update(task_vars)
     return found
 
 
-def failing_items(role: str, task_name: str, overrides: dict) -> list[str]:
-    """The variables of the loop items whose check fails."""
-    task, task_vars = checks(role, task_name)
-    values = variables(role, overrides, task_vars)
-    return [item["variable"] for item in task["loop"] if not _true(render(item["valid"], values))]
+def problems(role: str, overrides: dict) -> list:
+    """The role's problems, its variables templated with Ansible's templating as homelab.mlflow.role_values does."""
+    found = variables(role, overrides)
+    templar = Templar(loader=DataLoader(), variables=found)
+    rules, values = RULES[role], TemplatedVariables(templar, found)
+    return rules(values, environ={}) if role in READS_ENVIRONMENT else rules(values)
 
 
-def _true(value) -> bool:
-    return value is True or str(value).strip().lower() == "true"
+def failing_items(role: str, overrides: dict) -> list[str]:
+    """The variables whose values cannot be used."""
+    return [problem.variable for problem in problems(role, overrides)]
 
 
-MLFLOW = ("mlflow", "Check the image, names, resources and timeouts")
-DRIFT = ("drift_cronjob", "Check the scheduled drift run's values")
-POSTGRES = ("postgres", "Check the values")
+MLFLOW = "mlflow"
+DRIFT = "drift_cronjob"
+POSTGRES = "postgres"
+ENABLED = {"drift_cronjob_enabled": True}
 
 
 @pytest.mark.parametrize(
@@ -124,7 +111,7 @@ POSTGRES = ("postgres", "Check the values")
     ],
 )
 def test_good_values_pass(check, overrides):
-    assert failing_items(*check, overrides) == []
+    assert failing_items(check, {**ENABLED, **overrides} if check == DRIFT else overrides) == []
 
 
 @pytest.mark.parametrize(
@@ -206,16 +193,26 @@ def test_good_values_pass(check, overrides):
     ],
 )
 def test_bad_values_fail_and_name_the_variable(check, overrides, variable):
-    assert variable in failing_items(*check, overrides)
+    assert variable in failing_items(check, {**ENABLED, **overrides} if check == DRIFT else overrides)
 
 
 def test_the_connect_timeout_must_be_positive():
-    task, _vars = checks(
-        "cluster_preflight", "Check that cluster_preflight_connect_timeout is a positive number of seconds"
-    )
-    (condition,) = task["ansible.builtin.assert"]["that"]
+    assert failing_items("cluster_preflight", {}) == []
+    assert failing_items("cluster_preflight", {"cluster_preflight_connect_timeout": 0}) == [
+        "cluster_preflight_connect_timeout"
+    ]
 
-    assert _true(render("{{ " + condition + " }}", variables("cluster_preflight", {}, {})))
-    assert not _true(
-        render("{{ " + condition + " }}", variables("cluster_preflight", {"cluster_preflight_connect_timeout": 0}, {}))
+
+def test_a_disabled_drift_run_is_not_checked():
+    assert failing_items(DRIFT, {"drift_cronjob_image": "registry.example.com/drift:latest"}) == []
+
+
+def test_a_role_with_several_bad_values_reports_each_of_them():
+    found = problems(
+        MLFLOW,
+        {"mlflow_replicas": 0, "mlflow_image": "Docker.io/MLflow", "mlflow_tmp_size_limit": "0"},
     )
+
+    assert [problem.variable for problem in found] == ["mlflow_image", "mlflow_replicas", "mlflow_tmp_size_limit"]
+    assert 'mlflow_image is "Docker.io/MLflow"' in found[0].message
+    assert "1 or more pods" in found[1].message

@@ -1,0 +1,126 @@
+"""plugins/action/role_values.py (and its documentation in plugins/modules/): through ansible-playbook with the
+roles' validate tasks, on the controller alone (ansible_connection: local, no cluster); and its parts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.homelab.mlflow.plugins.action.role_values import TemplatedVariables, failure_message
+from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import Problem
+
+REPO = Path(__file__).resolve().parents[4]
+SECRET = "pw-never-shown-4711"  # noqa: S105 (a stand-in, to prove it is never shown)
+PLAYBOOK = """\
+- name: Check the values
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Check the storage values
+      ansible.builtin.import_role:
+        name: homelab.mlflow.storage
+        tasks_from: validate
+
+    - name: Check the PostgreSQL values
+      ansible.builtin.import_role:
+        name: homelab.mlflow.postgres
+        tasks_from: validate
+"""
+
+
+def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    connection = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"vars": {**connection, "mlflow_namespace": "mlflow"}, "hosts": hosts}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "OP_"))},
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "play.yml", "-vvv"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def failures(stdout: str) -> dict[str, dict]:
+    """The result of each host's failed task, as the yaml callback prints it."""
+    found = {}
+    for match in re.finditer(r"^fatal: \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
+        found[match.group(1)] = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
+    return found
+
+
+def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
+    result = run(
+        tmp_path,
+        {
+            "good": {"postgres_password": SECRET},
+            "several": {
+                "postgres_password": SECRET,
+                "storage_artifacts_size": "50 GiB",
+                "storage_artifacts_pvc_name": "Artifacts",
+                "storage_recurring_jobs": [{"name": "snap", "task": "snapshot", "cron": "hourly"}],
+            },
+            "secret": {"postgres_password": SECRET, "postgres_cluster_name": "MLflow_PG"},
+        },
+    )
+    found = failures(result.stdout)
+
+    assert sorted(found) == ["secret", "several"], result.stdout[-3000:]
+    assert re.search(r"^good\s+: ok=4 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]
+    several = found["several"]
+    assert several["variables"] == ["storage_artifacts_pvc_name", "storage_artifacts_size", "storage_recurring_jobs"]
+    lines = several["msg"].splitlines()
+    assert lines[0] == "homelab.mlflow.storage: 3 values cannot be used:"
+    assert [line.split(" ")[0] for line in lines[1:]] == several["variables"]
+    assert 'storage_artifacts_size is "50 GiB"' in lines[2]
+    assert several["changed"] is False
+    assert found["secret"]["variables"] == ["postgres_cluster_name"]
+    assert found["secret"]["msg"].startswith('postgres_cluster_name is "MLflow_PG"')
+    assert SECRET not in result.stdout + result.stderr
+
+
+class Templar:
+    """Stands in for Ansible's templating: records what was templated."""
+
+    def __init__(self):
+        self.templated = []
+
+    def template(self, value):
+        self.templated.append(value)
+        return value.upper() if isinstance(value, str) else value
+
+
+def test_variables_are_templated_when_read_and_once():
+    templar = Templar()
+    values = TemplatedVariables(templar, {"a": "x", "b": "y"})
+
+    assert "a" in values
+    assert "missing" not in values
+    assert values["a"] == "X"
+    assert values["a"] == "X"
+    assert values.get("missing") is None
+    assert templar.templated == ["x"]
+    assert sorted(values) == ["a", "b"]
+
+
+def test_one_problem_is_the_message_several_are_counted():
+    one = [Problem("a", "a is bad.")]
+    two = [*one, Problem("b", "b is bad.")]
+
+    assert failure_message("storage", one) == "a is bad."
+    assert failure_message("storage", two) == "homelab.mlflow.storage: 2 values cannot be used:\na is bad.\nb is bad."
+    assert json.dumps(failure_message("storage", two))
