@@ -591,7 +591,7 @@ def test_role_verify_passes_against_the_real_server(local_mlflow, namespace, dat
 
     assert run.returncode == 0, tail(run.stdout)
     assert changed(run.stdout) == 0
-    assert re.search(r"TASK \[homelab\.mlflow\.mlflow : Read the artifact back\] \**\nok: ", run.stdout), tail(
+    assert re.search(r"TASK \[homelab\.mlflow\.mlflow : Check MLflow's HTTP API\] \**\nok: ", run.stdout), tail(
         run.stdout
     )
     # The smoke test's experiment went through this server's database and was deleted again.

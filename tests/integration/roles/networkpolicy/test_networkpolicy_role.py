@@ -197,7 +197,10 @@ def test_the_cluster_accepted_the_cilium_policies_as_rendered(deployment, k8s):
     assert sorted(policies) == sorted(CILIUM_POLICIES)
     assert kubernetes_policies(k8s, namespace) == {}
     # Verify compared every spec the API server stored with the rendered one.
-    assert f"ok: [cilium] => (item=CiliumNetworkPolicy {CILIUM_POLICIES[-1]})" in first.stdout
+    verify = first.stdout.split(
+        "TASK [homelab.mlflow.networkpolicy : Check that each policy of the model is in place as rendered]"
+    )[1]
+    assert "ok: [cilium]" in verify.split("TASK [")[0]
     deny = policies["mlflow-default-deny"]["spec"]
     assert deny["endpointSelector"] == {}
     assert deny["enableDefaultDeny"] == {"ingress": True, "egress": True}
@@ -256,12 +259,14 @@ def test_check_mode_reports_and_writes_nothing(deployment, repo_root, testcluste
 
     assert result.returncode == 0, result.stdout[-6000:]
     text = " ".join(result.stdout.split())
-    assert f"Namespace {fresh} does not exist yet" in text
-    assert "create the NetworkPolicy objects mlflow-default-deny, mlflow-dns-egress," in text
+    assert f"NetworkPolicy {fresh}/mlflow-default-deny" in text
+    assert f"NetworkPolicy {fresh}/mlflow-dns-egress" in text
     assert recap(result.stdout)["more"]["changed"] == 1
     # --diff shows the policies the dry run would create.
-    shown = result.stdout.split("TASK [homelab.mlflow.networkpolicy : Show the policies that changed]")[1]
-    assert "    mlflow-monitoring-to-server-ingress:" in shown.split("TASK [")[0]
+    shown = result.stdout.split(
+        "TASK [homelab.mlflow.networkpolicy : Apply the policies of the flow model as NetworkPolicy]"
+    )[1]
+    assert f"+++ after: NetworkPolicy {existing}/mlflow-monitoring-to-server-ingress" in shown.split("TASK [")[0]
     assert testcluster.audit.writes(mark, user=ADMIN, namespace=fresh) == []
     assert testcluster.audit.writes(mark, user=ADMIN, namespace=existing) == []
     assert kubernetes_policies(k8s, existing) == before

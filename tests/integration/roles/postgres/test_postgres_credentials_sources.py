@@ -32,6 +32,7 @@ from .test_postgres_role import (
     delete_namespace,
     failure_messages,
     recap,
+    task_output,
     unique,
     write_inventory,
 )
@@ -213,12 +214,13 @@ def test_check_mode_reads_the_item_once_and_writes_nothing(repo_root, testcluste
 
     assert result.returncode == 0, result.stdout[-6000:]
     assert len(fake_connect.item_reads()) - before == 1
-    text = " ".join(result.stdout.split())
-    assert "A run would create Secret mlflow-secrets, Cluster mlflow-postgres" in text
-    assert (
-        "A run would create OnePasswordItem mlflow-secrets (the 1Password operator makes Secret mlflow-secrets of it),"
-        in text
-    )
+    connect, operator = hosts["connect"]["mlflow_namespace"], hosts["operator"]["mlflow_namespace"]
+    # The Secret's task shows no diff (no_log); the operator host has no such task, only the OnePasswordItem.
+    assert "changed: [connect]" in task_output(result.stdout, "Apply the credentials Secret")
+    assert "[operator]" not in task_output(result.stdout, "Apply the credentials Secret")
+    assert f"+++ after: Cluster {connect}/mlflow-postgres" in result.stdout
+    assert f"+++ after: OnePasswordItem {operator}/mlflow-secrets" in result.stdout
+    assert f"+++ after: Cluster {operator}/mlflow-postgres" in result.stdout
     namespaces = {host["mlflow_namespace"] for host in hosts.values()}
     assert [r for r in testcluster.audit.writes(mark, user=ADMIN) if r.namespace in namespaces] == []
     assert leaks(result) == []

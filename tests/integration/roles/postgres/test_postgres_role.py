@@ -101,6 +101,11 @@ def failure_messages(stdout: str) -> dict[str, list[str]]:
     return messages
 
 
+def task_output(stdout: str, task: str) -> str:
+    """What the postgres role's task of that name printed, for every host."""
+    return stdout.split(f"TASK [homelab.mlflow.postgres : {task}]")[-1].split("\nTASK [")[0]
+
+
 def writes_to(testcluster, mark: int, namespaces: set[str]) -> list:
     """Write requests of the admin user since `mark` that touched one of the namespaces (or created it)."""
     return [
@@ -147,6 +152,7 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
         second = ansible_playbook(repo_root, inventory)
         secret_before = decoded(client.CoreV1Api(k8s).read_namespaced_secret(SECRET, namespace))
         backup_before = read_scheduled_backup(k8s, namespace)
+        cluster_before = read_cluster(k8s, namespace)
         third = ansible_playbook(
             repo_root,
             inventory,
@@ -162,6 +168,7 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
             "password_file": password_file,
             "secret_before": secret_before,
             "backup_before": backup_before,
+            "cluster_before": cluster_before,
             "new_password": new_password,
             "runs": (first, second, third),
         }
@@ -177,7 +184,7 @@ def test_converge_succeeds_and_a_second_run_changes_nothing(deployment):
     assert second.returncode == 0, second.stdout[-5000:]
     assert recap(second.stdout)["target"]["changed"] == 0
     # Verify ran and passed: the cluster reported healthy with both instances ready.
-    assert "TASK [homelab.mlflow.postgres : The credentials Secret has a username and a password]" in second.stdout
+    assert "TASK [homelab.mlflow.postgres : Verify the credentials Secret]" in second.stdout
 
 
 def test_the_cluster_has_the_requested_spec(deployment, k8s):
@@ -231,7 +238,8 @@ def test_a_new_password_reaches_the_secret(deployment, k8s):
     assert third.returncode == 0, third.stdout[-5000:]
     # The Secret and the suspended ScheduledBackup; not the Cluster.
     assert recap(third.stdout)["target"]["changed"] == 2
-    assert f"changed: [target] => (item=Cluster {deployment['namespace']}/{CLUSTER})" not in third.stdout
+    cluster = read_cluster(k8s, deployment["namespace"])
+    assert cluster["metadata"]["generation"] == deployment["cluster_before"]["metadata"]["generation"]
     assert secret.type == "kubernetes.io/basic-auth"
     assert decoded(secret) == {"username": "mlflow", "password": deployment["new_password"]}
     # CloudNativePG reloads labelled Secrets, so PostgreSQL gets the new password too.
@@ -259,9 +267,10 @@ def test_check_mode_on_a_fresh_namespace_writes_nothing(repo_root, testcluster, 
 
     assert result.returncode == 0, result.stdout[-5000:]
     assert recap(result.stdout)["target"]["changed"] > 0
-    assert f"A run would create Secret {SECRET}, Cluster {CLUSTER} and ScheduledBackup {CLUSTER}-backup" in " ".join(
-        result.stdout.split()
-    )
+    # Each object the run would create: the Secret's task shows no diff (no_log), the others do.
+    assert "changed: [target]" in task_output(result.stdout, "Apply the credentials Secret")
+    assert f"+++ after: Cluster {namespace}/{CLUSTER}" in result.stdout
+    assert f"+++ after: ScheduledBackup {namespace}/{CLUSTER}-backup" in result.stdout
     assert writes_to(testcluster, mark, {namespace}) == []
     with pytest.raises(ApiException) as missing:
         client.CoreV1Api(k8s).read_namespace(namespace)

@@ -271,10 +271,13 @@ def test_check_mode_writes_nothing(deployment, repo_root, testcluster, k8s, tmp_
     counters = recap(result.stdout)
     assert counters["fresh"]["changed"] > 0
     assert counters["grow"]["changed"] == 1
-    assert (
-        f"A run would create PersistentVolumeClaim {PVC} and RecurringJob {fresh}-artifacts-snapshot, "
-        f"{fresh}-artifacts-backup in {LONGHORN}" in " ".join(result.stdout.split())
-    )
+    # Each object the run would create, in a diff of its own.
+    for header in (
+        f"PersistentVolumeClaim {fresh}/{PVC}",
+        f"RecurringJob {LONGHORN}/{fresh}-artifacts-snapshot",
+        f"RecurringJob {LONGHORN}/{fresh}-artifacts-backup",
+    ):
+        assert f"+++ after: {header}" in result.stdout, header
     # The diff shows the new size.
     assert re.search(r"^-\s+storage: 50Gi\n\+\s+storage: 60Gi$", result.stdout, re.MULTILINE), result.stdout[-6000:]
     assert writes_to(testcluster, mark, {fresh, deployment["namespace"]}) == []

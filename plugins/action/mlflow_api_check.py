@@ -1,0 +1,84 @@
+# Copyright (c) homelab.mlflow maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Checks MLflow's HTTP API from the controller: /health, then optionally a smoke run.
+
+Nothing stays behind (the smoke test's experiment, run and artifact are deleted again), so the
+task never reports a change. The checks are in module_utils/mlflow_api.py.
+See plugins/modules/mlflow_api_check.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from urllib.error import HTTPError
+
+from ansible.module_utils.urls import open_url
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_api import (
+    ApiCheckError,
+    MlflowApi,
+    smoke_test,
+    wait_for_health,
+)
+
+ARGUMENT_SPEC = {
+    "url": {"type": "str", "required": True},
+    "validate_certs": {"type": "bool", "default": True},
+    "smoke_test": {"type": "bool", "default": True},
+    "health_timeout": {"type": "int", "default": 60},
+    "hint": {"type": "str", "default": ""},
+}
+REQUEST_TIMEOUT = 30
+
+
+def transport(validate_certs: bool):
+    """send() for MlflowApi over Ansible's URL opener (proxies and CA bundles as the uri module)."""
+
+    def send(method: str, url: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
+        try:
+            with open_url(
+                url,
+                data=body,
+                headers=headers,
+                method=method,
+                validate_certs=validate_certs,
+                timeout=REQUEST_TIMEOUT,
+                follow_redirects="safe",
+            ) as answer:
+                return answer.status, answer.read()
+        except HTTPError as error:
+            return error.code, error.read()
+
+    return send
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = False
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        api = MlflowApi(args["url"], transport(args["validate_certs"]))
+        result["changed"] = False
+        try:
+            result["health"] = wait_for_health(api, timeout=args["health_timeout"])
+        except ApiCheckError as error:
+            result.update(failed=True, msg=" ".join(part for part in (str(error), args["hint"]) if part))
+            return result
+        if not args["smoke_test"]:
+            return result
+        now = datetime.now(UTC)
+        name = f"homelab-mlflow-verify-{now:%Y%m%dT%H%M%SZ}-{secrets.randbelow(2**31)}"
+        try:
+            result["smoke_test"] = dict(smoke_test(api, name, lambda: int(time.time() * 1000)), experiment=name)
+        except ApiCheckError as error:
+            result.update(failed=True, msg=str(error))
+        return result

@@ -1,0 +1,99 @@
+#!/usr/bin/python
+# Copyright (c) homelab.mlflow maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Documentation only: the action plugin of the same name does the work, on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mlflow_api_check
+author: homelab.mlflow maintainers (!UNKNOWN)
+version_added: 0.1.0
+short_description: Check that MLflow serves over HTTP, with a smoke run written and read back
+description:
+  - Asks O(url)C(/health) until it answers 200 (for at most O(health_timeout) seconds) and checks that
+    the answer is C(OK).
+  - With O(smoke_test), then creates an experiment, a run with a parameter and a metric, uploads an
+    artifact through the server's artifact proxy (the run's artifact URI must be C(mlflow-artifacts:)),
+    finishes the run, reads run, artifact and listing back and compares them with what was written;
+    then deletes artifact, run and experiment again, also when a check failed. Deleted experiments
+    stay in the database until C(mlflow gc) purges them.
+  - Never reports a change. Requests are sent from the controller.
+options:
+  url:
+    description: Base URL MLflow answers at from the controller.
+    type: str
+    required: true
+  validate_certs:
+    description: Whether to check the server's TLS certificate.
+    type: bool
+    default: true
+  smoke_test:
+    description: Whether to run the smoke test after C(/health).
+    type: bool
+    default: true
+  health_timeout:
+    description: Seconds to ask C(/health) before giving up.
+    type: int
+    default: 60
+  hint:
+    description: Text appended to the failure message when C(/health) does not answer, such as what to set instead.
+    type: str
+    default: ""
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: none
+  connection:
+    support: none
+  delegation:
+    support: none
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+"""
+
+EXAMPLES = r"""
+- name: Check MLflow's HTTP API
+  homelab.mlflow.mlflow_api_check:
+    url: https://mlflow.example.com
+"""
+
+RETURN = r"""
+health:
+  description: The answer of C(/health).
+  returned: always
+  type: str
+  sample: OK
+smoke_test:
+  description: What the smoke test wrote (and deleted again).
+  returned: when O(smoke_test) is true and it passed
+  type: dict
+  contains:
+    experiment:
+      description: Name of the experiment.
+      type: str
+    experiment_id:
+      description: ID of the experiment.
+      type: str
+    run_id:
+      description: ID of the run.
+      type: str
+    artifact_uri:
+      description: The run's artifact URI.
+      type: str
+"""
