@@ -76,7 +76,7 @@ def test_every_default_and_role_variable_is_known(names):
         "postgres_verify_cluster",
         "storage_verify_claim",
         "cluster_preflight_cluster_info",
-        "storage_on_longhorn",
+        "storage_preflight",
     ],
 )
 def test_what_the_roles_register_or_set_as_facts_is_known(names, name):

@@ -1,0 +1,67 @@
+"""plugins/module_utils/preflight/mlflow.py."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import mlflow
+
+SECRET_PATH = "/api/v1/namespaces/ns/secrets/mlflow-secrets"  # noqa: S105 (a path)
+VALUES = {
+    "mlflow_namespace": "ns",
+    "mlflow_httproute_enabled": False,
+    "mlflow_servicemonitor_enabled": False,
+    "postgres_credentials_secret": "mlflow-secrets",
+    "postgres_credentials_secret_managed": False,
+}
+
+
+def encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_the_options_need_their_apis(cluster_of):
+    values = {**VALUES, "mlflow_httproute_enabled": True, "mlflow_servicemonitor_enabled": "true"}
+    values["postgres_credentials_secret_managed"] = True
+
+    problems = mlflow.check(values, cluster_of()).problems
+
+    assert [p.variable for p in problems] == ["mlflow_httproute_enabled", "mlflow_servicemonitor_enabled"]
+    assert "the cluster has no HTTPRoute (gateway.networking.k8s.io/v1)" in problems[0].message
+    assert "the cluster has no ServiceMonitor (monitoring.coreos.com/v1)" in problems[1].message
+
+
+def test_the_credentials_secret_must_exist_when_the_play_does_not_write_it(cluster_of):
+    (problem,) = mlflow.check(VALUES, cluster_of()).problems
+
+    assert problem.variable == "postgres_credentials_secret"
+    assert "mlflow-secrets (postgres_credentials_secret) does not exist in namespace ns" in problem.message
+
+
+@pytest.mark.parametrize("data", [{}, {"username": encoded("mlflow"), "password": ""}])
+def test_the_credentials_secret_needs_a_username_and_a_password(kube, cluster_of, data):
+    kube.add(SECRET_PATH, {"metadata": {"name": "mlflow-secrets"}, "data": data})
+
+    (problem,) = mlflow.check(VALUES, cluster_of()).problems
+
+    assert "has no non-empty keys username and password" in problem.message
+
+
+def test_a_complete_secret_passes_and_its_values_are_never_shown(kube, cluster_of):
+    kube.add(SECRET_PATH, {"data": {"username": encoded("mlflow"), "password": encoded("never-shown")}})
+
+    outcome = mlflow.check(VALUES, cluster_of())
+
+    assert outcome.problems == []
+    assert "never-shown" not in repr(outcome)
+    assert encoded("never-shown") not in repr(outcome)
+
+
+def test_a_secret_the_play_writes_is_not_read(kube, cluster_of):
+    values = {key: value for key, value in VALUES.items() if key != "postgres_credentials_secret_managed"}
+
+    assert mlflow.check({**values, "postgres_credentials_source": "variables"}, cluster_of()).problems == []
+    assert mlflow.check({**VALUES, "postgres_credentials_secret_managed": "yes"}, cluster_of()).problems == []
+    assert kube.sent == []
