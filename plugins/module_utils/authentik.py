@@ -897,15 +897,23 @@ def _outpost_diff(outpost, names):
     return _dump_yaml({"outpost": outpost.name, "providers": names})
 
 
-def ensure_outpost_provider(client, outpost, provider, check_mode=False):
+def ensure_outpost_provider(
+    client, outpost, provider, check_mode=False, wait_timeout=0.0, interval=5.0, clock=time.monotonic, sleep=time.sleep
+):
     """Make the outpost called `outpost` serve the proxy provider called `provider`.
 
     Only adds: the providers the outpost serves already stay (a shared outpost serves other
     applications). Changed only when the provider was (or, in check mode, would be) added. In
     check mode a provider that does not exist yet (its blueprint not applied) counts as added.
+    A provider that is not there yet is looked for again for up to `wait_timeout` seconds: a
+    blueprint that Authentik's sidecar applies (the configmap delivery) creates it in its own time.
     """
     current = client.require_outpost(outpost)
     found = client.find_proxy_provider(provider)
+    deadline = clock() + (0 if check_mode else wait_timeout)
+    while found is None and clock() < deadline:
+        sleep(min(interval, max(0.0, deadline - clock())))
+        found = client.find_proxy_provider(provider)
     before = [item.name for item in current.providers_obj or []]
     result = {"changed": False, "outpost": outpost_summary(current), "provider": provider_summary(found)}
     if found is None:

@@ -33,6 +33,13 @@ options:
         earlier in the same run would have created counts as added.
     type: str
     required: true
+  wait_timeout:
+    description:
+      - Seconds to keep looking for a provider that does not exist yet, for a blueprint that
+        Authentik applies in its own time (one a blueprint sidecar picked up from a ConfigMap).
+      - V(0) looks once. Check mode always looks once.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - homelab.mlflow.authentik
   - ansible.builtin.action_common_attributes
@@ -155,6 +162,7 @@ def argument_spec():
     spec.update(
         outpost={"type": "str", "required": True},
         provider={"type": "str", "required": True},
+        wait_timeout={"type": "int", "default": 0},
     )
     return spec
 
@@ -169,7 +177,13 @@ def main():
     params = module.params
     try:
         client = client_from_params(params)
-        result = ensure_outpost_provider(client, params["outpost"], params["provider"], check_mode=module.check_mode)
+        result = ensure_outpost_provider(
+            client,
+            params["outpost"],
+            params["provider"],
+            check_mode=module.check_mode,
+            wait_timeout=params["wait_timeout"],
+        )
     except AuthentikError as err:
         module.fail_json(msg=err.message)
 

@@ -449,6 +449,47 @@ def test_the_embedded_outpost_is_found_by_name_against_fake_authentik_api(fake_a
     assert outpost.managed == "goauthentik.io/outposts/embedded"
 
 
+def test_a_provider_that_appears_later_joins_the_outpost_within_the_wait_against_fake_authentik_api(fake_authentik):
+    fake_authentik.add_outpost("shared", providers=[])
+    client = client_for(fake_authentik)
+    now = [0.0]
+    added = []
+
+    def sleep(seconds):
+        # Authentik's sidecar applies the blueprint while the task waits.
+        now[0] += seconds
+        if not added:
+            added.append(fake_authentik.add_provider("mlflow"))
+
+    result = authentik.ensure_outpost_provider(
+        client, "shared", "mlflow", wait_timeout=60, interval=5, clock=lambda: now[0], sleep=sleep
+    )
+
+    assert result["changed"] is True
+    assert now[0] == 5
+    assert fake_authentik.outpost("shared")["providers"] == added
+
+
+def test_a_provider_that_never_appears_fails_after_the_wait_against_fake_authentik_api(fake_authentik):
+    fake_authentik.add_outpost("shared", providers=[])
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with pytest.raises(AuthentikError, match="has no proxy provider named 'mlflow'"):
+        authentik.ensure_outpost_provider(
+            client_for(fake_authentik),
+            "shared",
+            "mlflow",
+            wait_timeout=12,
+            interval=5,
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
+    assert now[0] == 12
+
+
 def test_a_missing_outpost_is_an_error_against_fake_authentik_api(fake_authentik):
     with pytest.raises(AuthentikError, match="has no outpost named 'nowhere'"):
         client_for(fake_authentik).add_outpost_provider("nowhere", 1)
