@@ -42,6 +42,27 @@ def summarize_runs(runs: list[dict]) -> dict:
         "writes": median(run["requests"]["writes"] for run in runs),
         "cluster_wide_requests": median(run["requests"]["cluster_wide"] for run in runs),
         "changed": median(run["changed"] for run in runs if run.get("changed") is not None),
+        "tasks": median(run["tasks_per_target"] for run in runs if run.get("tasks_per_target") is not None),
+        "breakdown": breakdown([run["timing"] for run in runs if run.get("timing")], runs),
+    }
+
+
+def breakdown(timings: list[dict], runs: list[dict]) -> dict | None:
+    """Medians of where an Ansible run's time went: start, tasks by kind of work, waits, the rest."""
+    if not timings:
+        return None
+    engine = ("k8s_apply", "k8s_verify", "k8s_cluster_info")
+
+    def spent(timing: dict, names: tuple[str, ...]) -> float:
+        return sum(v for k, v in timing["task_seconds_by_action"].items() if k.rsplit(".", 1)[-1] in names)
+
+    return {
+        "start": median(t["start_seconds"] for t in timings if t.get("start_seconds") is not None),
+        "kubernetes_tasks": median(spent(t, engine) - t["wait_seconds"] for t in timings),
+        "waits": median(t["wait_seconds"] for t in timings),
+        "other_tasks": median(sum(t["task_seconds_by_action"].values()) - spent(t, engine) for t in timings),
+        "engine_requests": median(sum(t["engine_requests"].values()) for t in timings),
+        "total": median(run["seconds"] for run in runs),
     }
 
 
@@ -96,10 +117,41 @@ def markdown(results: dict) -> str:
                 f"{_cell(medians['cluster_wide_requests'])} | {_cell(medians['changed'])} |"
             )
         lines.append("")
+    lines += breakdown_table(results["scales"])
     growth = growth_table(results["scales"])
     if growth:
         lines += growth
     return "\n".join(lines)
+
+
+def breakdown_table(scales: list[dict]) -> list[str]:
+    """Where the time of each Ansible phase goes, and its tasks per target."""
+    rows = [
+        (scale["targets"], phase, scale["medians"][phase])
+        for scale in scales
+        for phase in ("first", "noop", "detect")
+        if phase in scale["medians"] and scale["medians"][phase].get("breakdown")
+    ]
+    if not rows:
+        return []
+    lines = [
+        "## Where the time goes",
+        "",
+        "Ansible's start: from the command to the first task (inventory, playbook, plugins). Kubernetes tasks: the",
+        "collection's Kubernetes actions, their waits apart. Other tasks: value checks, HTTP checks, Authentik, debug.",
+        "",
+        "| targets | phase | seconds | Ansible's start | Kubernetes tasks | waits | other tasks | tasks per target |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for targets, phase, medians in rows:
+        parts = medians["breakdown"]
+        lines.append(
+            f"| {targets} | {phase} | {_cell(parts['total'])} | {_cell(parts['start'])} | "
+            f"{_cell(parts['kubernetes_tasks'])} | {_cell(parts['waits'])} | {_cell(parts['other_tasks'])} | "
+            f"{_cell(medians.get('tasks'))} |"
+        )
+    lines.append("")
+    return lines
 
 
 def growth_table(scales: list[dict]) -> list[str]:

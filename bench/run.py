@@ -40,6 +40,7 @@ USER = "testcluster-admin"
 FLOOR_MANAGER = "homelab.mlflow.bench-floor"
 MANAGED = "app.kubernetes.io/managed-by=homelab.mlflow"
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+SKIPPED = re.compile(r"^\S+\s*:\s*ok=(\d+).*?skipped=(\d+)", re.MULTILINE)
 # Server-set fields that an object read back carries and an apply must not send.
 SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
 
@@ -78,13 +79,18 @@ class Bench:
         log_path = self.work / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         load = os.getloadavg()[0]
+        timing_path = self.work / "timing" / f"{name}.json"
+        timing_path.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(env or {})
+        if "ANSIBLE_CALLBACKS_ENABLED" in env:  # an Ansible run: where its time goes (bench_timing)
+            env.update(BENCH_TIMING_FILE=str(timing_path), BENCH_STARTED=str(time.time()))
         start_position = apirequests.mark(self.audit_log)
         started = time.monotonic()
         with open(log_path, "w", encoding="utf-8") as log:
             process = subprocess.run(  # noqa: S603
                 command,
                 cwd=REPO,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 timeout=self.options.timeout,
@@ -99,8 +105,11 @@ class Bench:
         requests = apirequests.read(self.audit_log, start_position, end_position, user=USER)
         summary = apirequests.summarize(requests, namespaces)
         print(f"  {name}: {seconds:.1f} s, {summary.total} requests ({summary.writes} writes)", flush=True)
+        tasks = [int(ok) + int(skipped) for ok, skipped in SKIPPED.findall(output)]
         return {
             "seconds": round(seconds, 2),
+            "tasks_per_target": max(tasks) if tasks else None,
+            "timing": json.loads(timing_path.read_text(encoding="utf-8")) if timing_path.exists() else None,
             "exit_code": process.returncode,
             "load_average": round(load, 2),
             "changed": sum(int(host[2]) for host in recap) if recap else None,
@@ -139,6 +148,7 @@ class Bench:
 
     def ansible_env(self, capture: Path | None = None) -> dict:
         enabled = [name for name in os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if name]
+        enabled.append("bench_timing")
         if capture is not None:
             enabled.append("bench_capture")
         if self.options.profile:
@@ -148,8 +158,7 @@ class Bench:
             "HOMELAB_MLFLOW_DRIFT_REPORT_DIR": str(self.work / "drift-report"),
             "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
         }
-        if enabled:  # an empty list would name a callback "" (Ansible refuses it)
-            env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(enabled)
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(enabled)
         if capture is not None:
             env["BENCH_CAPTURE_FILE"] = str(capture)
         return env

@@ -28,7 +28,41 @@ def test_ratio_rounds_and_refuses_a_missing_or_zero_floor():
 
 def test_summarize_runs_takes_medians():
     found = figures.summarize_runs([run(10, 100, 3), run(30, 90, 1), run(20, 120, 2)])
-    assert found == {"runs": 3, "seconds": 20, "requests": 100, "writes": 2, "cluster_wide_requests": 1, "changed": 0}
+    assert found == {
+        "runs": 3,
+        "seconds": 20,
+        "requests": 100,
+        "writes": 2,
+        "cluster_wide_requests": 1,
+        "changed": 0,
+        "tasks": None,
+        "breakdown": None,
+    }
+
+
+def timing(start, apply_seconds, waited, other):
+    return {
+        "start_seconds": start,
+        "task_seconds_by_action": {"homelab.mlflow.k8s_apply": apply_seconds, "homelab.mlflow.role_values": other},
+        "wait_seconds": waited,
+        "engine_requests": {"GET": 10, "PATCH": 2},
+    }
+
+
+def test_the_breakdown_splits_a_runs_time_into_start_kubernetes_work_waits_and_other_tasks():
+    runs = [dict(run(10, 100), timing=timing(2, 5, 3, 1), tasks_per_target=30)]
+    found = figures.summarize_runs(runs)
+    assert found["tasks"] == 30
+    assert found["breakdown"] == {
+        "start": 2,
+        "kubernetes_tasks": 2,
+        "waits": 3,
+        "other_tasks": 1,
+        "engine_requests": 12,
+        "total": 10,
+    }
+    scale = {"targets": 1, "medians": {"noop": found}, "ratios": {}}
+    assert "| 1 | noop | 10 | 2 | 2 | 3 | 1 | 30 |" in figures.breakdown_table([scale])
 
 
 def test_ratios_pair_each_phase_with_its_floor():
