@@ -10,6 +10,7 @@ module process, the Kubernetes client imported once per run. See plugins/modules
 from __future__ import annotations
 
 import json
+import time
 
 import yaml
 from ansible.errors import AnsibleActionFail
@@ -118,7 +119,9 @@ class ActionModule(ActionBase):
                 )
             wanted.append((outcome.ref, item.get("condition", "exists")))
         known = {o.ref: o.live for o in outcomes if o.live is not None}
+        started = time.monotonic()
         states = wait_for(kube, resources, wanted, args["wait_timeout"], known)
+        result["waited_seconds"] = round(time.monotonic() - started, 2)
         result["waited"] = [
             dict(s["ref"].to_json(), condition=s["check"], state=s["state"], reason=s["reason"]) for s in states
         ]

@@ -8,6 +8,8 @@ See plugins/modules/k8s_verify.py.
 
 from __future__ import annotations
 
+import time
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
@@ -64,7 +66,9 @@ class ActionModule(ActionBase):
                 known[ref] = obj
             # Check mode writes nothing, so waiting for a change cannot help: one read.
             timeout = 0 if self._task.check_mode else args["timeout"]
+            started = time.monotonic()
             states = wait_for(kube, resources, wanted, timeout, known)
+            waited = round(time.monotonic() - started, 2)
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None
         not_ready = [s for s in states if s["state"] != READY]
@@ -76,6 +80,7 @@ class ActionModule(ActionBase):
             ],
             resources=[shown(s["object"]) for s in states if s["object"] is not None],
             requests=kube.requests,
+            waited_seconds=waited,
         )
         if not_ready and args["fail"]:
             failed = any(s["state"] == FAILED for s in not_ready)

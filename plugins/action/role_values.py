@@ -12,45 +12,23 @@ fails once with every problem, or changes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.checks.arguments import argument_problems, role_options
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.roles import READS_ENVIRONMENT, RULES
+from ansible_collections.homelab.mlflow.plugins.module_utils.checks.selection import selected_roles
+from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables import TemplatedVariables
 
 
-class TemplatedVariables(Mapping):
-    """The host's variables, each templated on first read (and only then)."""
-
-    def __init__(self, templar, task_vars: Mapping):
-        self._templar = templar
-        self._task_vars = task_vars
-        self._templated: dict = {}
-
-    def __getitem__(self, name: str):
-        if name not in self._templated:
-            if name not in self._task_vars:
-                raise KeyError(name)
-            self._templated[name] = self._templar.template(self._task_vars[name])
-        return self._templated[name]
-
-    def __contains__(self, name) -> bool:
-        return name in self._task_vars
-
-    def __iter__(self):
-        return iter(self._task_vars)
-
-    def __len__(self) -> int:
-        return len(self._task_vars)
-
-
-def failure_message(role: str, problems: list) -> str:
+def failure_message(roles: list, problems: list) -> str:
     """One line per problem; with several, a line that counts them first."""
     lines = [problem.message for problem in problems]
     if len(lines) == 1:
         return lines[0]
-    return "\n".join([f"homelab.mlflow.{role}: {len(lines)} values cannot be used:", *lines])
+    where = f"homelab.mlflow.{roles[0]}" if len(roles) == 1 else "homelab.mlflow"
+    return "\n".join([f"{where}: {len(lines)} values cannot be used:", *lines])
 
 
 class ActionModule(ActionBase):
@@ -62,23 +40,41 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
+        task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(
-            argument_spec={"role": {"type": "str", "required": True, "choices": sorted(RULES)}}
+            argument_spec={
+                "role": {"type": "str", "choices": sorted(RULES)},
+                "roles": {"type": "list", "elements": "str"},
+                "arguments": {"type": "bool", "default": True},
+            },
+            mutually_exclusive=[("role", "roles")],
+            required_one_of=[("role", "roles")],
         )
-        role = args["role"]
-        values = TemplatedVariables(self._templar, task_vars or {})
+        values = TemplatedVariables(self._templar, task_vars)
+        if args["role"]:
+            roles = [args["role"]]
+        else:
+            roles = selected_roles(args["roles"], task_vars.get("ansible_run_tags"), task_vars.get("ansible_skip_tags"))
+        problems = []
+        for role in roles:
+            if args["arguments"]:
+                problems.extend(argument_problems(role, role_options(role), values))
+            if role in RULES:
+                problems.extend(self._rule_problems(role, values))
+        # The variables alone: the messages are in msg, once.
+        result.update(changed=False, roles=roles, variables=list(dict.fromkeys(p.variable for p in problems)))
+        if problems:
+            result.update(failed=True, msg=failure_message(roles, problems))
+        return result
+
+    @staticmethod
+    def _rule_problems(role: str, values) -> list:
         try:
             if role in READS_ENVIRONMENT:
-                problems = RULES[role](values, environ=os.environ)
-            else:
-                problems = RULES[role](values)
+                return RULES[role](values, environ=os.environ)
+            return RULES[role](values)
         except KeyError as missing:
             raise AnsibleActionFail(
                 f"homelab.mlflow.{role} reads {missing.args[0]}, which is not set: run the role's tasks (its defaults "
                 "set it), or set it."
             ) from None
-        # The variables alone: the messages are in msg, once.
-        result.update(changed=False, variables=list(dict.fromkeys(problem.variable for problem in problems)))
-        if problems:
-            result.update(failed=True, msg=failure_message(role, problems))
-        return result

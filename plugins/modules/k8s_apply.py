@@ -135,6 +135,10 @@ waited:
   returned: when O(wait) is set and not in check mode
   type: list
   elements: dict
+waited_seconds:
+  description: Seconds spent waiting for O(wait).
+  returned: when O(wait) is set and not in check mode
+  type: float
 error:
   description: The object the server refused, its HTTP status, reason, message and details.
   returned: failure

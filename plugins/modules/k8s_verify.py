@@ -125,4 +125,8 @@ requests:
   description: The requests the task sent, by HTTP method.
   returned: always
   type: dict
+waited_seconds:
+  description: Seconds spent reading and waiting.
+  returned: always
+  type: float
 """

@@ -29,9 +29,24 @@ options:
   role:
     description:
       - The role whose values to check, by its short name.
+      - One of O(role) and O(roles) is required.
     type: str
-    required: true
     choices: [authentik, cluster_preflight, drift_cronjob, mlflow, namespace, networkpolicy, postgres, storage]
+  roles:
+    description:
+      - Several roles, by their short names, of which those the run's tags select are checked (a role's tasks
+        carry its name and, for its checks, V(preflight); C(cluster_preflight) is always selected). One failure
+        then lists every bad value of every selected role.
+      - C(playbooks/site.yml), C(playbooks/drift.yml) and C(playbooks/verify.yml) check every role this way,
+        in one task, before the cluster is contacted.
+    type: list
+    elements: str
+  arguments:
+    description:
+      - Also check each role's variables against the entry point C(main) of its C(meta/argument_specs.yml)
+        (types, choices), with Ansible's own validator, as a role's argument validation does.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
@@ -65,6 +80,11 @@ EXAMPLES = r"""
 - name: Check the values
   homelab.mlflow.role_values:
     role: storage
+
+- name: Check the values of every role the run's tags select
+  homelab.mlflow.role_values:
+    roles: [cluster_preflight, namespace, postgres, storage, mlflow]
+  tags: [always]
 """
 
 RETURN = r"""
@@ -76,4 +96,10 @@ variables:
   type: list
   elements: str
   sample: [storage_artifacts_size, storage_recurring_jobs]
+roles:
+  description: The roles whose values were checked.
+  returned: always
+  type: list
+  elements: str
+  sample: [cluster_preflight, mlflow]
 """

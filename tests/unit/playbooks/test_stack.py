@@ -22,12 +22,22 @@ VALUE_ONLY = {
 
 
 def steps() -> list[tuple[str, str]]:
-    """(role, tasks_from) of every import in the stack, in order."""
+    """(role, tasks_from) of every import in the stack, in order; ("*", "values") for the check of every
+    role's values."""
     found = []
     for task in STACK:
+        if "homelab.mlflow.role_values" in task:
+            found.append(("*", "values"))
+            continue
         imported = task["ansible.builtin.import_role"]
         found.append((imported["name"].removeprefix("homelab.mlflow."), imported.get("tasks_from", "main")))
     return found
+
+
+def checked_roles() -> set[str]:
+    """The roles whose values the stack's value check covers."""
+    (task,) = [task for task in STACK if "homelab.mlflow.role_values" in task]
+    return set(task["homelab.mlflow.role_values"]["roles"])
 
 
 def flattened(tasks: list[dict]) -> list[dict]:
@@ -42,9 +52,15 @@ def flattened(tasks: list[dict]) -> list[dict]:
 def test_every_role_with_value_checks_is_validated_before_the_cluster_is_contacted():
     order = steps()
     contact = order.index(("cluster_preflight", "connect"))
-    validated = {role for role, tasks_from in order[:contact] if tasks_from == "validate"}
 
-    assert validated == set(ROLES_WITH_VALIDATE)
+    assert order.index(("*", "values")) < contact
+    assert checked_roles() >= set(ROLES_WITH_VALIDATE)
+
+
+def test_the_value_check_covers_every_role_of_the_stack():
+    imported = {role for role, _tasks_from in steps() if role != "*"}
+
+    assert checked_roles() == imported
 
 
 def test_every_preflight_runs_before_the_first_write():

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.homelab.mlflow.plugins.action.role_values import TemplatedVariables, failure_message
+from ansible_collections.homelab.mlflow.plugins.action.role_values import failure_message
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import Problem
+from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables import TemplatedVariables
 
 REPO = Path(__file__).resolve().parents[4]
 SECRET = "pw-never-shown-4711"  # noqa: S105 (a stand-in, to prove it is never shown)
@@ -80,7 +81,7 @@ def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
     found = failures(result.stdout)
 
     assert sorted(found) == ["secret", "several"], result.stdout[-3000:]
-    assert re.search(r"^good\s+: ok=4 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]
+    assert re.search(r"^good\s+: ok=2 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]
     several = found["several"]
     assert several["variables"] == ["storage_artifacts_pvc_name", "storage_artifacts_size", "storage_recurring_jobs"]
     lines = several["msg"].splitlines()
@@ -121,6 +122,6 @@ def test_one_problem_is_the_message_several_are_counted():
     one = [Problem("a", "a is bad.")]
     two = [*one, Problem("b", "b is bad.")]
 
-    assert failure_message("storage", one) == "a is bad."
-    assert failure_message("storage", two) == "homelab.mlflow.storage: 2 values cannot be used:\na is bad.\nb is bad."
-    assert json.dumps(failure_message("storage", two))
+    assert failure_message(["storage"], one) == "a is bad."
+    assert failure_message(["storage"], two) == "homelab.mlflow.storage: 2 values cannot be used:\na is bad.\nb is bad."
+    assert json.dumps(failure_message(["storage"], two))

@@ -183,7 +183,7 @@ def test_invalid_namespace_fails_before_the_cluster_is_contacted(run_ansible, tm
     result = run_ansible("ansible-playbook", "site.yml", "-e", "mlflow_namespace=ML_flow")
 
     assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + "Check the values]"
+    assert failed_task(result.stdout) == "TASK [Check the values of every role]"
     assert 'mlflow_namespace is "ML_flow", which is not a valid namespace name' in one_line(result.stdout)
     assert "Look for the kubeconfig file" not in result.output
 
