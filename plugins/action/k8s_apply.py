@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.apply import ApplyError, apply_set
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.apply import ApplyError, Prune, apply_set
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import FIELD_MANAGER, Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import FAILED, READY, wait_for
@@ -32,6 +32,15 @@ ARGUMENT_SPEC = dict(
     field_manager={"type": "str", "default": FIELD_MANAGER},
     wait={"type": "list", "elements": "dict", "default": []},
     wait_timeout={"type": "int", "default": 300},
+    msg={"type": "str"},
+    prune={
+        "type": "dict",
+        "options": {
+            "labels": {"type": "dict", "required": True},
+            # Each {api_version, kind}; further keys are ignored.
+            "kinds": {"type": "list", "elements": "dict", "required": True},
+        },
+    },
 )
 
 
@@ -73,8 +82,9 @@ class ActionModule(ActionBase):
         declared = self._declared(args, task_vars)
         try:
             kube, resources = connect(args, task_vars, self._templar.template)
+            prune = Prune(dict(args["prune"]["labels"]), list(args["prune"]["kinds"])) if args["prune"] else None
             outcomes = apply_set(
-                kube, resources, declared, args["absent"], args["namespace"], check_mode, args["field_manager"]
+                kube, resources, declared, args["absent"], args["namespace"], check_mode, args["field_manager"], prune
             )
         except ApplyError as error:
             done = error.outcomes
@@ -135,7 +145,6 @@ class ActionModule(ActionBase):
                 if any(s["state"] == FAILED for s in not_ready)
                 else f"was not ready within {args['wait_timeout']} s"
             )
-            result.update(
-                failed=True,
-                msg=f"An applied object {verb}: " + "; ".join(f"{s['ref'].label}: {s['reason']}" for s in not_ready),
-            )
+            what = "; ".join(f"{s['ref'].label}: {s['reason']}" for s in not_ready)
+            said = f"{args['msg']} " if args["msg"] else ""
+            result.update(failed=True, msg=f"{said}An applied object {verb}: {what}.")

@@ -27,6 +27,7 @@ ARGUMENT_SPEC = {
     "kubeconfig": {"type": "path"},
     "context": {"type": "str"},
     "connect_timeout": {"type": "int", "default": 10},
+    "namespace": {"type": "str"},
 }
 
 
@@ -85,10 +86,12 @@ class ActionModule(ActionBase):
                     "inventories/example. For the local test cluster use inventories/local after `make cluster-up`."
                 )
             return dict(result, failed=True, msg=msg)
+        target = f"; target namespace {args['namespace']}" if args["namespace"] else ""
         result.update(
             apis=apis,
             version={"server": {"kubernetes": version}},
             connection={"host": kube.host},
             requests=kube.requests,
+            msg=f"Kubernetes {version.get('gitVersion') or '(version unknown)'} at {kube.host} answers{target}.",
         )
         return result

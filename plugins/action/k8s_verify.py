@@ -15,7 +15,14 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import Ref
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import CHECKS, FAILED, READY, WANTED, wait_for
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import (
+    CHECKS,
+    FAILED,
+    READY,
+    WANTED,
+    secret_values_state,
+    wait_for,
+)
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
 
 CONDITIONS = [*CHECKS, "absent"]
@@ -31,6 +38,8 @@ ARGUMENT_SPEC = dict(
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str"},
             "condition": {"type": "str", "default": "exists", "choices": CONDITIONS},
+            "optional": {"type": "bool", "default": False},
+            "values": {"type": "dict"},
         },
     },
     namespace={"type": "str"},
@@ -54,23 +63,29 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             kube, resources = connect(args, task_vars, self._templar.template)
-            wanted = []
+            wanted, optional, values = [], set(), {}
             for item in args["objects"]:
                 api_version = item["api_version"] or resources.api_version_of(item["kind"])
                 namespaced = resources.get(api_version, item["kind"]).namespaced
                 namespace = (item["namespace"] or args["namespace"]) if namespaced else None
-                wanted.append((Ref(api_version, item["kind"], namespace, item["name"]), item["condition"]))
-            known = {}
-            for obj in args["known"]:
-                ref = Ref.of(obj)
-                known[ref] = obj
+                ref = Ref(api_version, item["kind"], namespace, item["name"])
+                wanted.append((ref, item["condition"]))
+                if item["optional"]:
+                    optional.add(ref)
+                if item["values"]:
+                    values[ref] = {str(key): value for key, value in item["values"].items()}
+            # A known copy of a Secret has its values hidden: one whose values are checked is read.
+            known = {Ref.of(obj): obj for obj in args["known"] if Ref.of(obj) not in values}
             # Check mode writes nothing, so waiting for a change cannot help: one read.
             timeout = 0 if self._task.check_mode else args["timeout"]
             started = time.monotonic()
-            states = wait_for(kube, resources, wanted, timeout, known)
+            states = wait_for(kube, resources, wanted, timeout, known, optional)
             waited = round(time.monotonic() - started, 2)
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None
+        for state in states:
+            if state["ref"] in values and state["state"] == READY and state["object"] is not None:
+                state["state"], state["reason"] = secret_values_state(state["object"], values[state["ref"]])
         not_ready = [s for s in states if s["state"] != READY]
         result.update(
             changed=False,

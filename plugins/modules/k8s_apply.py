@@ -48,6 +48,25 @@ options:
     type: list
     elements: dict
     default: []
+  prune:
+    description:
+      - The set's own objects: those of O(prune.kinds) in O(namespace) that carry every one of
+        O(prune.labels) and that the set does not declare are deleted, after every declared object is
+        applied (so that, for example, a switch from one kind of policy to another never leaves a gap).
+      - Objects without all of the labels are never touched.
+    type: dict
+    suboptions:
+      labels:
+        description: The labels every object of the set carries; at least one.
+        type: dict
+        required: true
+      kinds:
+        description:
+          - The kinds to prune, each with C(api_version) and C(kind) (further keys are ignored).
+          - Kinds the cluster does not serve are skipped.
+        type: list
+        elements: dict
+        required: true
   namespace:
     description: The namespace of namespaced objects that do not name one.
     type: str
@@ -68,6 +87,9 @@ options:
     description: Seconds to wait for O(wait).
     type: int
     default: 300
+  msg:
+    description: A sentence put before the failure message of O(wait), saying what the wait was for and what to look at.
+    type: str
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
   - ansible.builtin.action_common_attributes

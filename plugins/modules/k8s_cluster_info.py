@@ -32,6 +32,9 @@ options:
     description: Seconds to wait for the API server to accept a connection.
     type: int
     default: 10
+  namespace:
+    description: The deployment's namespace, named in RV(msg) beside the API server.
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -79,4 +82,10 @@ requests:
   description: The requests the task sent, by HTTP method.
   returned: success
   type: dict
+msg:
+  description:
+    - The target in one line, such as
+      C(Kubernetes v1.36.3 at https://127.0.0.1:6443 answers; target namespace mlflow.)
+  returned: success
+  type: str
 """

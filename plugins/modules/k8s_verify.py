@@ -62,6 +62,17 @@ options:
           - bound_at_size
           - basic_auth
           - longhorn_usable
+      optional:
+        description:
+          - Whether the object may not exist: then there is nothing of it to check, and it counts as
+            ready at once (for example a provisioner's record of a volume that only one provisioner keeps).
+        type: bool
+        default: false
+      values:
+        description:
+          - For a Secret, the values some of its keys must hold, compared decoded. The Secret is read
+            even when O(known) holds it; the result names a key that differs, never a value.
+        type: dict
   namespace:
     description: The namespace of namespaced objects that do not name one.
     type: str

@@ -8,6 +8,8 @@ every declared field, declared by the same declaration (its digest annotation), 
 a run that changes nothing costs a request per kind. Any other object is applied with server-side
 apply under one field manager (in check mode as a dry run, dryRun=All), and the server's answer
 says whether it changed. Jobs are immutable: an existing one is kept, a failed one replaced.
+Objects of the set's own labels that the set no longer declares can be pruned once every declared
+object is in place, so that what a switched-off option made goes without a gap in between.
 """
 
 from __future__ import annotations
@@ -121,6 +123,53 @@ class Snapshot:
             return self.kube.get(resource.path(namespace, ref.name))
         return group.get(ref.name)
 
+    def labelled(self, api_version: str, kind: str, namespace: str | None, labels: dict) -> list[dict]:
+        """The objects of a kind in a namespace with every one of the labels: from the kind's LIST
+        when the set was read that way, else one LIST with a label selector."""
+        resource = self.resources.get(api_version, kind)
+        namespace = namespace if resource.namespaced else None
+        group = self._groups.get((api_version, kind, namespace))
+        if group is not None:
+            items = list(group.values())
+        else:
+            selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+            items = [
+                dict(item, apiVersion=api_version, kind=kind)
+                for item in self.kube.list(resource.path(namespace), label_selector=selector)
+            ]
+        return [item for item in items if _has_labels(item, labels)]
+
+
+def _has_labels(obj: dict, labels: dict) -> bool:
+    found = (obj.get("metadata") or {}).get("labels") or {}
+    return all(found.get(key) == value for key, value in labels.items())
+
+
+@dataclass(frozen=True)
+class Prune:
+    """Objects of these kinds (each {api_version, kind}) in the set's namespace that carry every one of
+    the labels are the set's own: those it does not declare are removed."""
+
+    labels: dict
+    kinds: list[dict]
+
+    def stale(self, snapshot: Snapshot, namespace: str | None, declared: list[Ref]) -> list[Ref]:
+        if not self.labels:
+            raise ValueError("prune needs labels: without them every object of its kinds would be removed")
+        wanted = {(ref.api_version, ref.kind, ref.name) for ref in declared}
+        found = []
+        for item in self.kinds:
+            if not item.get("api_version") or not item.get("kind"):
+                raise ValueError(f"each kind to prune needs api_version and kind, not {item}")
+            api_version, kind = item["api_version"], item["kind"]
+            if not snapshot.resources.serves(api_version, kind):
+                continue
+            for obj in snapshot.labelled(api_version, kind, namespace, self.labels):
+                name = obj["metadata"]["name"]
+                if (api_version, kind, name) not in wanted:
+                    found.append(_ref(dict(obj, apiVersion=api_version, kind=kind), namespace, snapshot.resources))
+        return sorted(found, key=lambda ref: (ref.kind, ref.name))
+
 
 def _ref(obj: dict, namespace: str | None, resources: Resources) -> Ref:
     """The object's reference; a cluster-scoped kind has no namespace, whatever the default."""
@@ -223,8 +272,10 @@ def apply_set(
     namespace: str | None = None,
     check_mode: bool = False,
     field_manager: str = FIELD_MANAGER,
+    prune: Prune | None = None,
 ) -> list[Outcome]:
-    """Apply every declared object in order, then remove the absent ones that exist."""
+    """Apply every declared object in order, then remove the absent ones that exist and, with
+    `prune`, the set's own objects it no longer declares."""
     refs = [_ref(obj, namespace, resources) for obj in declared]
     gone = [_ref(obj, namespace, resources) for obj in absent or []]
     snapshot = Snapshot(kube, resources, refs + gone)
@@ -234,6 +285,8 @@ def apply_set(
             outcomes.append(apply_object(kube, resources, snapshot, obj, ref, check_mode, field_manager))
         except KubeError as error:
             raise _refused(ref, error, "apply", outcomes) from None
+    if prune is not None:
+        gone = list(dict.fromkeys(gone + prune.stale(snapshot, namespace, refs)))
     for ref in gone:
         try:
             outcomes.append(remove_object(kube, resources, snapshot, ref, check_mode))

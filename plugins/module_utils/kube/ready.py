@@ -9,6 +9,8 @@ Each check takes the object as the API server returns it and says (state, reason
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections.abc import Callable
 
@@ -139,6 +141,25 @@ def basic_auth_state(obj: dict) -> tuple[str, str]:
     return READY, f"{BASIC_AUTH} with the keys username and password"
 
 
+def secret_values_state(obj: dict, expected: dict) -> tuple[str, str]:
+    """A Secret whose keys hold the expected values. The reason names the keys, never a value."""
+    data = obj.get("data") or {}
+    wrong = []
+    for key in sorted(expected):
+        try:
+            value = base64.b64decode(data[key], validate=True).decode()
+        except KeyError:
+            wrong.append(f"it has no key {key}")
+            continue
+        except (binascii.Error, UnicodeDecodeError):
+            value = None
+        if value != str(expected[key]):
+            wrong.append(f"its key {key} does not hold the expected value")
+    if wrong:
+        return FAILED, "; ".join(wrong)
+    return READY, f"its {', '.join(sorted(expected))} as expected"
+
+
 def longhorn_volume_state(obj: dict) -> tuple[str, str]:
     """A Longhorn Volume (volumes.longhorn.io): usable unless faulted (no usable replica left).
 
@@ -193,14 +214,16 @@ def wait_for(
     wanted: list[tuple[Ref, str]],
     timeout: float,
     known: dict[Ref, dict] | None = None,
+    optional: set[Ref] | frozenset = frozenset(),
     interval: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[dict]:
     """Wait until every (object, check) is ready, or one failed, or the time is up.
 
-    `known` holds objects already read (an apply's answer): a ready one costs no request. Returns
-    each object's state: ref, check, state, reason, object.
+    `known` holds objects already read (an apply's answer): a ready one costs no request. An object
+    in `optional` that does not exist is ready: there is nothing of it to check. Returns each
+    object's state: ref, check, state, reason, object.
     """
     known = dict(known or {})
     deadline = clock() + timeout
@@ -215,7 +238,10 @@ def wait_for(
             else:
                 resource = resources.get(ref.api_version, ref.kind)
                 obj = kube.get(resource.path(ref.namespace, ref.name))
-            state, reason = state_of(check, obj)
+            if obj is None and ref in optional:
+                state, reason = READY, "not there: nothing to check"
+            else:
+                state, reason = state_of(check, obj)
             results[ref] = {"ref": ref, "check": check, "state": state, "reason": reason, "object": obj}
             if state == WAITING:
                 still.append((ref, check))

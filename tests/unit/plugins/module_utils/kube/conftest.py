@@ -46,7 +46,17 @@ APIS = {
     },
     "apps/v1": {"Deployment": {"name": "deployments", "namespaced": True, "preferred": True}},
     "batch/v1": {"Job": {"name": "jobs", "namespaced": True, "preferred": True}},
+    "networking.k8s.io/v1": {"NetworkPolicy": {"name": "networkpolicies", "namespaced": True, "preferred": True}},
 }
+COLLECTIONS = {"namespaces", "configmaps", "secrets", "deployments", "jobs", "networkpolicies"}
+
+
+def _selected(obj: dict, selector: str | None) -> bool:
+    """Whether the object has every label of an equality-based selector (a=b,c=d)."""
+    if not selector:
+        return True
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return all(labels.get(key) == value for key, value in (term.split("=", 1) for term in selector.split(",")))
 
 
 def _merge(live: dict, declared: dict) -> dict:
@@ -91,9 +101,9 @@ class FakeKube(client.Kube):
             items = [
                 copy.deepcopy(o)
                 for p, o in self.objects.items()
-                if p.startswith(prefix) and "/" not in p[len(prefix) :]
+                if p.startswith(prefix) and "/" not in p[len(prefix) :] and _selected(o, params.get("label_selector"))
             ]
-            if items or path.rsplit("/", 1)[-1] in {"namespaces", "configmaps", "secrets", "deployments", "jobs"}:
+            if items or path.rsplit("/", 1)[-1] in COLLECTIONS:
                 for item in items:
                     item.pop("apiVersion", None), item.pop("kind", None)
                 return {"items": items, "metadata": {}}

@@ -177,3 +177,62 @@ def test_credentials_that_may_not_list_read_each_object_by_name(fake_kube):
         "/api/v1/namespaces/ns/configmaps/settings",
         "/api/v1/namespaces/ns/configmaps/other",
     ]
+
+
+ROLE = {"app.kubernetes.io/component": "networkpolicy"}
+POLICY_KINDS = [
+    {"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy"},
+    {"api_version": "cilium.io/v2", "kind": "CiliumNetworkPolicy"},  # not served here: skipped
+]
+
+
+def policy(name, labels=ROLE):
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": dict(labels)},
+        "spec": {"podSelector": {}},
+    }
+
+
+def test_prune_removes_the_sets_own_objects_it_no_longer_declares_after_applying_the_rest(fake_kube):
+    kube = fake_kube()
+    run(kube, [policy("deny"), policy("dns"), policy("gone"), policy("theirs", {"team": "other"})])
+    prune = apply.Prune(ROLE, POLICY_KINDS)
+    outcomes = apply.apply_set(
+        kube, kube.resources, [policy("deny"), policy("dns"), policy("new")], [], "ns", False, prune=prune
+    )
+    assert [(o.ref.name, o.action) for o in outcomes] == [
+        ("deny", "unchanged"),
+        ("dns", "unchanged"),
+        ("new", "created"),
+        ("gone", "deleted"),
+    ]
+    assert sorted(path.rsplit("/", 1)[-1] for path in kube.objects) == ["deny", "dns", "new", "theirs"]
+
+
+def test_prune_reuses_the_list_of_the_declared_objects_and_lists_by_label_otherwise(fake_kube):
+    kube = fake_kube()
+    run(kube, [policy("deny"), policy("dns")])
+    kube.sent.clear()
+    prune = apply.Prune(ROLE, POLICY_KINDS)
+    apply.apply_set(kube, kube.resources, [policy("deny"), policy("dns")], [], "ns", False, prune=prune)
+    assert kube.sent == [("GET", "/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies")]
+    kube.sent.clear()
+    outcomes = apply.apply_set(kube, kube.resources, [config_map()], [], "ns", True, prune=prune)
+    assert [(o.ref.name, o.action) for o in outcomes] == [
+        ("settings", "created"),
+        ("deny", "deleted"),
+        ("dns", "deleted"),
+    ]
+    assert ("GET", "/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies") in kube.sent
+    # Check mode: the dry run deleted nothing.
+    assert any(path.endswith("/networkpolicies/deny") for path in kube.objects)
+
+
+def test_prune_without_labels_is_refused_before_anything_is_removed(fake_kube):
+    kube = fake_kube()
+    run(kube, [policy("deny")])
+    with pytest.raises(ValueError, match="prune needs labels"):
+        apply.apply_set(kube, kube.resources, [], [], "ns", False, prune=apply.Prune({}, POLICY_KINDS))
+    assert any(path.endswith("/networkpolicies/deny") for path in kube.objects)

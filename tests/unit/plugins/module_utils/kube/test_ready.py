@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 
 import pytest
@@ -168,3 +169,29 @@ def test_a_longhorn_volume_serves_unless_faulted(status, state):
 
 def test_the_new_checks_are_conditions_verify_accepts():
     assert {"bound_at_size", "basic_auth", "longhorn_usable"} <= set(ready.CHECKS)
+
+
+def _secret(**data):
+    return {"kind": "Secret", "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
+
+
+PASSWORD = "s3cret"  # noqa: S105 (a test credential)
+
+
+def test_secret_values_are_compared_decoded_and_never_shown():
+    expected = {"username": "mlflow"}
+    assert ready.secret_values_state(_secret(username="mlflow", password=PASSWORD), expected)[0] == "ready"
+    state, reason = ready.secret_values_state(_secret(username="admin", password=PASSWORD), expected)
+    assert state == "failed"
+    assert reason == "its key username does not hold the expected value"
+    assert "admin" not in reason
+    assert PASSWORD not in reason
+    assert ready.secret_values_state(_secret(password=PASSWORD), expected) == ("failed", "it has no key username")
+
+
+def test_an_optional_object_that_does_not_exist_is_ready_without_waiting(fake_kube):
+    kube = fake_kube()
+    ref = objects.Ref("v1", "ConfigMap", "ns", "absent")
+    slept = []
+    (state,) = ready.wait_for(kube, kube.resources, [(ref, "exists")], 60, optional={ref}, sleep=slept.append)
+    assert (state["state"], state["reason"], slept) == ("ready", "not there: nothing to check", [])

@@ -40,7 +40,10 @@ def test_kubernetes_policies_with_addresses_given_need_no_read(kube, cluster_of)
 def test_the_api_servers_addresses_are_named_when_missing(kube, cluster_of):
     kube.add(
         f"{SLICES}/kubernetes",
-        {"endpoints": [{"addresses": ["198.51.100.7"]}, {"addresses": ["198.51.100.7", "2001:db8::1"]}]},
+        {
+            "metadata": {"labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "endpoints": [{"addresses": ["198.51.100.7"]}, {"addresses": ["198.51.100.7", "2001:db8::1"]}],
+        },
     )
 
     (problem,) = networkpolicy.check(values(), cluster_of()).problems
