@@ -174,8 +174,9 @@ class ActionModule(ActionBase):
                 yield posture.empty_dir_problem(namespace, workloads, variables)
         if args["default_deny"]:
             deny = args["default_deny"]
-            policy = reader.get(reader.ref(deny["kind"], deny["name"], deny["api_version"]))
-            yield posture.default_deny_problem(namespace, deny["kind"], deny["name"], policy, variables)
+            kind = posture.default_deny_kind(deny["kind"], reader.resources.serves)
+            policy = reader.get(reader.ref(kind, deny["name"], deny["api_version"]))
+            yield posture.default_deny_problem(namespace, kind, deny["name"], policy, variables)
         for declared in json.loads(json.dumps(args["as_declared"])):
             ref = Ref.of(declared, namespace)
             yield _not_as_declared(ref.label, reader.get(reader.ref(ref.kind, ref.name, ref.api_version)), declared)

@@ -188,6 +188,16 @@ def denies_everything(policy: dict) -> bool:
     return spec.get("podSelector") == {} and "Ingress" in types and "Egress" in types and not rules
 
 
+CILIUM_POLICY = ("cilium.io/v2", "CiliumNetworkPolicy")
+
+
+def default_deny_kind(kind: str, serves) -> str:
+    """The kind of the default deny: `auto` is Cilium's where the cluster serves it (serves(api_version, kind))."""
+    if kind != "auto":
+        return kind
+    return CILIUM_POLICY[1] if serves(*CILIUM_POLICY) else "NetworkPolicy"
+
+
 def default_deny_problem(
     namespace: str, kind: str, name: str, policy: dict | None, variables: dict | None = None
 ) -> str | None:

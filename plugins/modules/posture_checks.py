@@ -66,7 +66,10 @@ options:
         description: Its apiVersion; found from O(default_deny.kind) when one API group serves it.
         type: str
       kind:
-        description: C(CiliumNetworkPolicy) or C(NetworkPolicy).
+        description:
+          - C(CiliumNetworkPolicy) or C(NetworkPolicy); V(auto) is Cilium's when the cluster serves
+            C(cilium.io/v2) C(CiliumNetworkPolicy), else C(NetworkPolicy) (as homelab.mlflow.networkpolicy
+            chooses it).
         type: str
         required: true
       name:

@@ -217,3 +217,19 @@ def test_access_that_differs_from_the_expectation_is_named(expected, allowed, sa
         in problem
     )
     assert posture.access_problem(NS, "u", expected, expected, attributes) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "cilium_served", "expected"),
+    [
+        ("auto", True, "CiliumNetworkPolicy"),
+        ("auto", False, "NetworkPolicy"),
+        ("NetworkPolicy", True, "NetworkPolicy"),
+        ("CiliumNetworkPolicy", False, "CiliumNetworkPolicy"),
+    ],
+)
+def test_the_default_deny_kind_auto_follows_what_the_cluster_serves(kind, cilium_served, expected):
+    def serves(api_version, served_kind):
+        return cilium_served and (api_version, served_kind) == ("cilium.io/v2", "CiliumNetworkPolicy")
+
+    assert posture.default_deny_kind(kind, serves) == expected
