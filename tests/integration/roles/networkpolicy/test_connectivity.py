@@ -231,7 +231,7 @@ def test_the_stack_deploys_behind_its_network_policies(stack):
             "networkpolicy : Apply the policies of the flow model as NetworkPolicy]",
             "networkpolicy : Check that each policy of the model is in place as rendered]",
             "postgres : Apply the PostgreSQL cluster]",
-            "mlflow : Apply the migration Job]",
+            "mlflow : Apply the migration Job and wait for it to complete]",
         )
     ]
     assert order == sorted(order)

@@ -32,7 +32,6 @@ from .test_postgres_role import (
     delete_namespace,
     failure_messages,
     recap,
-    task_output,
     unique,
     write_inventory,
 )
@@ -215,9 +214,9 @@ def test_check_mode_reads_the_item_once_and_writes_nothing(repo_root, testcluste
     assert result.returncode == 0, result.stdout[-6000:]
     assert len(fake_connect.item_reads()) - before == 1
     connect, operator = hosts["connect"]["mlflow_namespace"], hosts["operator"]["mlflow_namespace"]
-    # The Secret's task shows no diff (no_log); the operator host has no such task, only the OnePasswordItem.
-    assert "changed: [connect]" in task_output(result.stdout, "Apply the credentials Secret")
-    assert "[operator]" not in task_output(result.stdout, "Apply the credentials Secret")
+    # The Secret with its values hidden; the operator host has no Secret to write, only the OnePasswordItem.
+    assert f"+++ after: Secret {connect}/mlflow-secrets" in result.stdout
+    assert f"+++ after: Secret {operator}/mlflow-secrets" not in result.stdout
     assert f"+++ after: Cluster {connect}/mlflow-postgres" in result.stdout
     assert f"+++ after: OnePasswordItem {operator}/mlflow-secrets" in result.stdout
     assert f"+++ after: Cluster {operator}/mlflow-postgres" in result.stdout

@@ -267,8 +267,10 @@ def test_check_mode_on_a_fresh_namespace_writes_nothing(repo_root, testcluster, 
 
     assert result.returncode == 0, result.stdout[-5000:]
     assert recap(result.stdout)["target"]["changed"] > 0
-    # Each object the run would create: the Secret's task shows no diff (no_log), the others do.
-    assert "changed: [target]" in task_output(result.stdout, "Apply the credentials Secret")
+    # Each object the run would create, the Secret with its values hidden.
+    assert "changed: [target]" in task_output(result.stdout, "Apply the PostgreSQL cluster and its credentials")
+    assert f"+++ after: Secret {namespace}/{SECRET}" in result.stdout
+    assert '"password": "(hidden)"' in result.stdout
     assert f"+++ after: Cluster {namespace}/{CLUSTER}" in result.stdout
     assert f"+++ after: ScheduledBackup {namespace}/{CLUSTER}-backup" in result.stdout
     assert writes_to(testcluster, mark, {namespace}) == []

@@ -193,7 +193,7 @@ def test_converge_succeeds_and_a_second_run_changes_nothing(deployment):
     assert second.returncode == 0, second.stdout[-5000:]
     assert recap(second.stdout)["target"]["changed"] == 0
     # The second run found Longhorn's volume and checked it.
-    assert "ok: [target]" in second.stdout.split("The Longhorn volume is not faulted")[-1]
+    assert "ok: [target]" in second.stdout.split("Check that Longhorn's volume is not faulted")[-1]
 
 
 def test_the_claim_is_bound_with_the_requested_spec_and_job_labels(deployment, k8s):
@@ -250,7 +250,7 @@ def test_verify_fails_when_longhorn_reports_the_volume_faulted(deployment, repo_
 
     assert result.returncode != 0
     message = " ".join(failure_messages(result.stdout)["target"])
-    assert f"Longhorn reports the volume {deployment['volume']} of claim {PVC} as faulted" in message
+    assert f"Longhorn's volume {deployment['volume']} of claim {PVC} is faulted" in message
     # Verify alone writes nothing.
     assert writes_to(testcluster, mark, {deployment["namespace"]}) == []
 
