@@ -50,8 +50,8 @@ options:
     default: []
   prune:
     description:
-      - The set's own objects: those of O(prune.kinds) in O(namespace) that carry every one of
-        O(prune.labels) and that the set does not declare are deleted, after every declared object is
+      - The set's own objects - those of O(prune.kinds) in O(namespace) that carry every one of
+        O(prune.labels) and that the set does not declare - are deleted, after every declared object is
         applied (so that, for example, a switch from one kind of policy to another never leaves a gap).
       - Objects without all of the labels are never touched.
     type: dict

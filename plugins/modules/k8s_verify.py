@@ -64,7 +64,7 @@ options:
           - longhorn_usable
       optional:
         description:
-          - Whether the object may not exist: then there is nothing of it to check, and it counts as
+          - Whether the object may not exist; then there is nothing of it to check, and it counts as
             ready at once (for example a provisioner's record of a volume that only one provisioner keeps).
         type: bool
         default: false

@@ -186,11 +186,11 @@ POLICY_KINDS = [
 ]
 
 
-def policy(name, labels=ROLE):
+def policy(name, labels=None):
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": name, "labels": dict(labels)},
+        "metadata": {"name": name, "labels": dict(ROLE if labels is None else labels)},
         "spec": {"podSelector": {}},
     }
 
