@@ -230,7 +230,7 @@ def test_the_stack_deploys_behind_its_network_policies(stack):
         for task in (
             "networkpolicy : Apply the policies of the flow model as NetworkPolicy]",
             "networkpolicy : Check that each policy of the model is in place as rendered]",
-            "postgres : Apply the PostgreSQL cluster]",
+            "postgres : Apply the PostgreSQL cluster and its credentials]",
             "mlflow : Apply the migration Job and wait for it to complete]",
         )
     ]
