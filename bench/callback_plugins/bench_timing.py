@@ -11,7 +11,7 @@ short_description: Where a benchmarked run's time goes
 description:
   - Enabled only by bench/run.py. Writes to the JSON file named by BENCH_TIMING_FILE, at the end of
     the run, the seconds from the process start (BENCH_STARTED, a Unix time) to the first task
-    (Ansible's start: loading the inventory, the playbook and the plugins), the seconds of each
+    (Ansible's start, which loads the inventory, the playbook and the plugins), the seconds of each
     task, summed by action, the tasks that ran or were skipped per host, the requests the
     collection's Kubernetes actions report, and the seconds their waits took.
 options: {}
