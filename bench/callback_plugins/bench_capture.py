@@ -31,6 +31,9 @@ ENGINE_ACTIONS = frozenset({"homelab.mlflow.k8s_apply", "k8s_apply"})
 # What the Job controller adds to a Job: applied again into another namespace it would be refused.
 JOB_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name")
 SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink")
+# Spec fields the server or a controller fills in: a Service's allocated IPs, a claim's bound volume. Applied again
+# into another namespace they would be refused (an IP is allocated once) or bind a volume that is taken.
+SERVER_SPEC = {"Service": ("clusterIP", "clusterIPs"), "PersistentVolumeClaim": ("volumeName",)}
 
 
 def _plain(value):
@@ -89,6 +92,8 @@ class CallbackModule(CallbackBase):
                 continue
             metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA}
             declared = dict({k: v for k, v in obj.items() if k != "status"}, metadata=metadata)
+            if obj["kind"] in SERVER_SPEC and isinstance(obj.get("spec"), dict):
+                declared["spec"] = {k: v for k, v in obj["spec"].items() if k not in SERVER_SPEC[obj["kind"]]}
             if obj["kind"] == "Job":
                 declared = _as_declared_job(declared)
             self._save(host, declared)
