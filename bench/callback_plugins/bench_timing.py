@@ -13,7 +13,8 @@ description:
     the run, the seconds from the process start (BENCH_STARTED, a Unix time) to the first task
     (Ansible's start, which loads the inventory, the playbook and the plugins), the seconds of each
     task, summed by action, the tasks that ran or were skipped per host, the requests the
-    collection's Kubernetes actions report, and the seconds their waits took.
+    collection's Kubernetes actions report, and the seconds their waits took (per task the longest
+    wait of any host, as the hosts run a task in parallel).
 options: {}
 """
 
@@ -37,6 +38,7 @@ class CallbackModule(CallbackBase):
         self._task_action = ""
         self._by_action: dict[str, float] = {}
         self._waited = 0.0
+        self._task_waited = 0.0
         self._requests: dict[str, int] = {}
         self._tasks: dict[str, int] = {}
 
@@ -44,6 +46,9 @@ class CallbackModule(CallbackBase):
         if self._task_started is not None:
             spent = time.time() - self._task_started
             self._by_action[self._task_action] = self._by_action.get(self._task_action, 0.0) + spent
+        # The targets run a task in parallel: its wall time holds the longest of their waits, not their sum.
+        self._waited += self._task_waited
+        self._task_waited = 0.0
         self._task_started = None
 
     def v2_playbook_on_task_start(self, task, is_conditional):
@@ -61,7 +66,7 @@ class CallbackModule(CallbackBase):
         host = result._host.get_name()
         self._tasks[host] = self._tasks.get(host, 0) + 1
         outcome = result._result
-        self._waited += float(outcome.get("waited_seconds") or 0)
+        self._task_waited = max(self._task_waited, float(outcome.get("waited_seconds") or 0))
         for method, count in (outcome.get("requests") or {}).items():
             self._requests[method] = self._requests.get(method, 0) + int(count)
 
