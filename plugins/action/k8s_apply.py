@@ -10,12 +10,13 @@ module process, the Kubernetes client imported once per run. See plugins/modules
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
+from ansible.template import trust_as_template
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.apply import ApplyError, Prune, apply_set
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
@@ -28,6 +29,7 @@ ARGUMENT_SPEC = dict(
     templates={"type": "list", "elements": "str", "default": []},
     definitions={"type": "list", "elements": "raw", "default": []},
     absent={"type": "list", "elements": "dict", "default": []},
+    known={"type": "list", "elements": "dict", "default": []},
     namespace={"type": "str"},
     field_manager={"type": "str", "default": FIELD_MANAGER},
     wait={"type": "list", "elements": "dict", "default": []},
@@ -45,7 +47,7 @@ ARGUMENT_SPEC = dict(
 
 
 def _documents(text: str | None, source: str) -> list[dict]:
-    if text is None:  # the template lookup's answer for a template that renders to nothing
+    if text is None:  # a template that renders to nothing
         return []
     try:
         return [doc for doc in yaml.safe_load_all(str(text)) if doc]
@@ -60,11 +62,15 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def _render(self, templates: list[str], task_vars: dict) -> list[dict]:
-        if not templates:
-            return []
-        lookup = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
-        rendered = lookup.run(templates, variables=task_vars)
-        return [doc for name, text in zip(templates, rendered, strict=True) for doc in _documents(text, name)]
+        documents = []
+        for name in templates:
+            path = self._find_needle("templates", name)
+            text = trust_as_template(self._loader.get_text_file_contents(path))
+            # The task's variables as they are: the template lookup deep-copies all of them (hostvars
+            # included) for every template, which costs more than rendering it.
+            templar = self._templar.copy_with_new_env(available_variables=task_vars, searchpath=[os.path.dirname(path)])
+            documents.extend(_documents(templar.template(text, escape_backslashes=False), name))
+        return documents
 
     def _declared(self, args: dict, task_vars: dict) -> list[dict]:
         declared = self._render(args["templates"], task_vars)
@@ -81,10 +87,18 @@ class ActionModule(ActionBase):
         check_mode = bool(self._task.check_mode)
         declared = self._declared(args, task_vars)
         try:
-            kube, resources = connect(args, task_vars, self._templar.template)
+            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
             prune = Prune(dict(args["prune"]["labels"]), list(args["prune"]["kinds"])) if args["prune"] else None
             outcomes = apply_set(
-                kube, resources, declared, args["absent"], args["namespace"], check_mode, args["field_manager"], prune
+                kube,
+                resources,
+                declared,
+                args["absent"],
+                args["namespace"],
+                check_mode,
+                args["field_manager"],
+                prune,
+                known=json.loads(json.dumps(args["known"])),
             )
         except ApplyError as error:
             done = error.outcomes
