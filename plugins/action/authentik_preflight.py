@@ -20,6 +20,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AuthentikError,
     application_info,
     client_from_params,
+    load_read_apis,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_names import LEGACY_NAMES, resolve_names
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight import (
@@ -38,6 +39,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     KUBECONFIG_VARIABLE,
     setting,
 )
+
+load_read_apis()
 
 # The ConfigMap a deployment made before names were derived from the external host.
 LEGACY_CONFIGMAP = LEGACY_NAMES["configmap"]
@@ -143,6 +146,7 @@ class ActionModule(ActionBase):
             return Kube.connect(
                 setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
                 setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
+                self._task.action,
             )
         except KubeError as error:
             raise Failed(str(error)) from None

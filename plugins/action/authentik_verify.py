@@ -19,6 +19,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AuthentikError,
     application_info,
     client_from_params,
+    load_read_apis,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight import unreadable
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_verify import (
@@ -34,6 +35,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     KUBECONFIG_VARIABLE,
     setting,
 )
+
+load_read_apis()
 
 # How often Authentik is asked again while its blueprint sidecar has not applied the blueprint yet.
 INTERVAL = 5.0
@@ -102,6 +105,7 @@ class ActionModule(ActionBase):
             kube = Kube.connect(
                 setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
                 setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
+                self._task.action,
             )
             live = kube.get(path)
         except KubeError as error:

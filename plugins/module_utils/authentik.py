@@ -122,6 +122,24 @@ except ImportError:
     HAS_AUTHENTIK_CLIENT = False
     AUTHENTIK_CLIENT_IMPORT_ERROR = traceback.format_exc()
 
+# The APIs the read-only checks use beyond the blueprint's: loaded on first use by a module, which
+# needs none of them; loaded at once by the action plugins (see load_read_apis).
+READ_APIS = ("authentik_client.api.core_api", "authentik_client.api.providers_api", "authentik_client.api.outposts_api")
+
+
+def load_read_apis():
+    """Import the API classes of READ_APIS now.
+
+    An action plugin calls this when it is loaded, which Ansible does once, in its main process,
+    before it forks a worker per task and target: every worker then finds them imported. Imported
+    in each worker instead, they would cost about a second of CPU per task and target (pydantic
+    builds a validator for each of their methods).
+    """
+    if HAS_AUTHENTIK_CLIENT:
+        for name in READ_APIS:
+            importlib.import_module(name)
+
+
 API_PATH = "/api/v3"
 USER_AGENT = "homelab.mlflow"
 
