@@ -41,7 +41,7 @@ class ActionModule(ActionBase):
         timeout = 0 if self._task.check_mode else args["timeout"]
         started = time.monotonic()
         try:
-            kube, resources = connect(args, task_vars or {}, self._templar.template)
+            kube, resources = connect(args, task_vars or {}, self._templar.template, self._task.action)
             routes = wait_for_route(kube, resources, args["namespace"], args["host"], timeout)
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None

@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
                     ),
                 )
         try:
-            kube = Kube.connect(kubeconfig, context)
+            kube = Kube.connect(kubeconfig, context, self._task.action)
             version = kube.request("GET", "/version")
             apis = discover(kube)
         except KubeError as error:

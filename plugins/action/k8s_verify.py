@@ -62,7 +62,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            kube, resources = connect(args, task_vars, self._templar.template)
+            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
             wanted, optional, values = [], set(), {}
             for item in args["objects"]:
                 api_version = item["api_version"] or resources.api_version_of(item["kind"])

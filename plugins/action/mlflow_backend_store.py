@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         name, namespace = args["credentials_secret"], args["namespace"]
         try:
-            kube, resources = connect(args, task_vars, self._templar.template)
+            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
             secret = kube.get(resources.get("v1", "Secret").path(namespace, name))
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None

@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
             live = json.loads(json.dumps(args["current"]))
         else:
             try:
-                kube, resources = connect(args, task_vars, self._templar.template)
+                kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
                 live = []
                 for item in args["kinds"]:
                     if not resources.serves(item["api_version"], item["kind"]):

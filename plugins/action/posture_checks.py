@@ -137,7 +137,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            kube, resources = connect(args, task_vars, self._templar.template)
+            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
             reader = Reader(kube, resources, args["namespace"], json.loads(json.dumps(args["known"])))
             problems = [problem for problem in self._problems(reader, args) if problem]
         except (KubeError, ValueError) as error:

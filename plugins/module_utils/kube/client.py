@@ -34,6 +34,9 @@ except ImportError as error:  # pragma: no cover - reported by the caller
 # Bounds one request, so that an API server that stops answering fails the task instead of
 # hanging the run: (connect, read) seconds.
 REQUEST_TIMEOUT = (10, 60)
+# The User-Agent of every request, followed by the task's action: the API server's audit log then
+# says which task of a run sent each request.
+USER_AGENT = "homelab.mlflow"
 
 
 class KubeError(Exception):
@@ -97,14 +100,16 @@ class Kube:
     requests: dict = field(default_factory=dict)
 
     @classmethod
-    def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
+    def connect(cls, kubeconfig: str | None = None, context: str | None = None, agent: str | None = None) -> Kube:
         if not HAS_KUBERNETES:
             raise KubeError(f"The kubernetes Python package is needed on the controller: {KUBERNETES_IMPORT_ERROR}")
         try:
             configuration = load_configuration(kubeconfig, context)
         except Exception as error:  # the config loader raises several types, all about the file
             raise KubeError(f"Cannot load the Kubernetes client configuration: {error}") from error
-        return cls(DynamicClient(ApiClient(configuration), discoverer=_NoDiscovery))
+        api = ApiClient(configuration)
+        api.user_agent = f"{USER_AGENT} ({agent})" if agent else USER_AGENT
+        return cls(DynamicClient(api, discoverer=_NoDiscovery))
 
     @property
     def host(self) -> str:

@@ -32,11 +32,13 @@ def setting(args: dict, name: str, task_vars: dict, variable: str, template) -> 
     return template(value) if value is not None else None
 
 
-def connect(args: dict, task_vars: dict, template) -> tuple[Kube, Resources]:
-    """A connection to the target's API server and the kinds it serves (discovered when not known)."""
+def connect(args: dict, task_vars: dict, template, agent: str | None = None) -> tuple[Kube, Resources]:
+    """A connection to the target's API server and the kinds it serves (discovered when not known);
+    `agent`, the task's action, follows the collection's name in the requests' User-Agent."""
     kube = Kube.connect(
         setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
         setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
+        agent,
     )
     apis = args.get("apis")
     if apis is None:
