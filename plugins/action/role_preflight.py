@@ -23,6 +23,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     CONTEXT_VARIABLE,
     KUBECONFIG_VARIABLE,
     setting,
+    shown,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import CHECKS
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.cluster import Cluster
@@ -32,7 +33,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables
 ARGUMENT_SPEC = dict(CONNECTION_SPEC, role={"type": "str", "required": True, "choices": sorted(CHECKS)})
 
 
-def cluster_for(args: dict, values, task_vars: dict, template) -> Cluster:
+def cluster_for(args: dict, values, task_vars: dict, template, agent: str | None = None) -> Cluster:
     """The cluster as the run's discovery knows it (the apis option, else cluster_preflight_cluster_info),
     connected on the first read."""
     info = values.get(CLUSTER_INFO_FACT)
@@ -45,6 +46,7 @@ def cluster_for(args: dict, values, task_vars: dict, template) -> Cluster:
         return Kube.connect(
             setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
             setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
+            agent,
         )
 
     return Cluster(apis, connect, context=info.get("context"))
@@ -63,7 +65,7 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         role = args["role"]
         values = TemplatedVariables(self._templar, task_vars)
-        cluster = cluster_for(args, values, task_vars, self._templar.template)
+        cluster = cluster_for(args, values, task_vars, self._templar.template, self._task.action)
         try:
             outcome = CHECKS[role](values, cluster)
         except KeyError as missing:
@@ -78,6 +80,7 @@ class ActionModule(ActionBase):
             changed=False,
             variables=list(dict.fromkeys(problem.variable for problem in problems)),
             requests=cluster.requests,
+            resources=[shown(obj) for obj in cluster.objects()],
         )
         if problems:
             result.update(failed=True, msg=failure_message(role, problems))

@@ -67,6 +67,14 @@ options:
         type: list
         elements: dict
         required: true
+  known:
+    description:
+      - Objects as an earlier task of the same run read them (the C(resources) of
+        M(homelab.mlflow.role_preflight)), taken as what is there instead of reading them again.
+      - Secrets are always read (a result hides their values), and so is every object not among these.
+    type: list
+    elements: dict
+    default: []
   namespace:
     description: The namespace of namespaced objects that do not name one.
     type: str

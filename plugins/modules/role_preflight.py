@@ -85,6 +85,14 @@ requests:
   returned: always
   type: dict
   sample: {GET: 2}
+resources:
+  description:
+    - The objects the checks read by name and found, as read (without managedFields, a Secret's values hidden). The
+      role's apply takes them as what is there (O(homelab.mlflow.k8s_apply#action:known)), rather than reading them
+      again.
+  returned: always
+  type: list
+  elements: dict
 facts:
   description:
     - What the role's later tasks read from the registered result - C(storage_on_longhorn) of the role storage

@@ -87,13 +87,19 @@ class Snapshot:
     object with one GET (less to transfer, and enough for credentials that may get but not list).
     """
 
-    def __init__(self, kube: Kube, resources: Resources, refs: list[Ref] | None = None):
+    def __init__(
+        self, kube: Kube, resources: Resources, refs: list[Ref] | None = None, known: list[dict] | None = None
+    ):
         self.kube = kube
         self.resources = resources
+        # Objects an earlier task of the run read: not read again. Never a Secret: results hide their values.
+        self._known = {
+            Ref.of(obj): obj for obj in known or [] if obj.get("kind") not in (None, "Secret") and obj.get("metadata")
+        }
         self._groups: dict[tuple, dict[str, dict] | None] = {}
         self._wanted: dict[tuple, int] = {}
         for ref in refs or []:
-            if resources.serves(ref.api_version, ref.kind):
+            if ref not in self._known and resources.serves(ref.api_version, ref.kind):
                 key = self._key(ref)
                 self._wanted[key] = self._wanted.get(key, 0) + 1
 
@@ -102,6 +108,8 @@ class Snapshot:
         return (ref.api_version, ref.kind, ref.namespace if namespaced else None)
 
     def find(self, ref: Ref) -> dict | None:
+        if ref in self._known:
+            return self._known[ref]
         resource = self.resources.get(ref.api_version, ref.kind)
         key = self._key(ref)
         namespace = key[2]
@@ -273,12 +281,13 @@ def apply_set(
     check_mode: bool = False,
     field_manager: str = FIELD_MANAGER,
     prune: Prune | None = None,
+    known: list[dict] | None = None,
 ) -> list[Outcome]:
     """Apply every declared object in order, then remove the absent ones that exist and, with
     `prune`, the set's own objects it no longer declares."""
     refs = [_ref(obj, namespace, resources) for obj in declared]
     gone = [_ref(obj, namespace, resources) for obj in absent or []]
-    snapshot = Snapshot(kube, resources, refs + gone)
+    snapshot = Snapshot(kube, resources, refs + gone, known)
     outcomes: list[Outcome] = []
     for obj, ref in zip(declared, refs, strict=True):
         try:

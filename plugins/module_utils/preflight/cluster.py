@@ -59,6 +59,10 @@ class Cluster:
             self._read[path] = self._client().get(path)
         return self._read[path]
 
+    def objects(self) -> list[dict]:
+        """The objects read by name that exist, as read."""
+        return [obj for key, obj in self._read.items() if isinstance(key, str) and isinstance(obj, dict)]
+
     def list(self, api_version: str, kind: str, namespace: str | None = None, labels: str | None = None) -> list:
         """Every object of a kind (in a namespace, with labels when given)."""
         path = self.resources.get(api_version, kind).path(namespace)

@@ -236,3 +236,27 @@ def test_prune_without_labels_is_refused_before_anything_is_removed(fake_kube):
     with pytest.raises(ValueError, match="prune needs labels"):
         apply.apply_set(kube, kube.resources, [], [], "ns", False, prune=apply.Prune({}, POLICY_KINDS))
     assert any(path.endswith("/networkpolicies/deny") for path in kube.objects)
+
+
+def test_objects_known_from_an_earlier_read_of_the_run_are_not_read_again_but_secrets_are(fake_kube):
+    kube = fake_kube()
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "cA=="}}
+    run(kube, [deployment(), secret])
+    known = [
+        kube.objects["/apis/apps/v1/namespaces/ns/deployments/mlflow"],
+        objects.redacted(kube.objects["/api/v1/namespaces/ns/secrets/db"]),
+    ]
+    kube.sent.clear()
+    outcomes = apply.apply_set(kube, kube.resources, [deployment(), secret], namespace="ns", known=known)
+    assert {o.action for o in outcomes} == {"unchanged"}
+    assert kube.sent == [("GET", "/api/v1/namespaces/ns/secrets/db")]
+
+
+def test_a_known_object_that_differs_from_the_declaration_is_applied(fake_kube):
+    kube = fake_kube()
+    run(kube, [deployment()])
+    known = [kube.objects["/apis/apps/v1/namespaces/ns/deployments/mlflow"]]
+    kube.sent.clear()
+    (outcome,) = apply.apply_set(kube, kube.resources, [deployment("mlflow:2")], namespace="ns", known=known)
+    assert outcome.action == "updated"
+    assert [method for method, _path in kube.sent] == ["PATCH"]

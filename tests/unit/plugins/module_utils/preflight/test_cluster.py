@@ -34,6 +34,8 @@ def test_an_object_is_read_once(kube, cluster_of):
         ("GET", "/api/v1/namespaces/ns/secrets/missing"),
     ]
     assert cluster.requests == {"GET": 2}
+    # What exists, as read, for the role's apply: not what was missing.
+    assert [obj["provisioner"] for obj in cluster.objects()] == ["driver.longhorn.io"]
 
 
 def test_the_namespace_is_read_by_its_core_path_even_without_the_discovery(kube):
