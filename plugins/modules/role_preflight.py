@@ -88,7 +88,7 @@ requests:
 resources:
   description:
     - The objects the checks read by name and found, as read (without managedFields, a Secret's values hidden). The
-      role's apply takes them as what is there (O(homelab.mlflow.k8s_apply#action:known)), rather than reading them
+      role's apply takes them as what is there (O(homelab.mlflow.k8s_apply#module:known)), rather than reading them
       again.
   returned: always
   type: list
