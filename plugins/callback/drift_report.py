@@ -227,7 +227,7 @@ _TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def _text_document(text: str) -> Any:
-    """A text diff side as data, when it is YAML or JSON (as the authentik_blueprint module's is)."""
+    """A text diff side as data, when it is YAML or JSON (as homelab.mlflow.authentik_blueprint's is)."""
     if text == "":
         return ABSENT
     try:

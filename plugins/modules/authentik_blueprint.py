@@ -4,6 +4,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Documentation only: the action plugin of the same name does the work, on the controller.
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -99,6 +101,8 @@ attributes:
   platform:
     platforms: all
 notes:
+  - Runs on the controller, as an action plugin - Authentik is reached from where ansible-playbook runs, whatever host
+    the task targets.
   - The instance is identified by O(name). Authentik also lets an instance read its blueprint from
     a file (C(path)); an instance managed by this module holds its content itself, and the module
     clears C(path) of an existing instance of that name.
@@ -206,78 +210,3 @@ log:
     - "warning: Entry invalid: Serializer errors {'mode': ['\"sideways\" is not a valid choice.']}"
     - "error: Blueprint validation failed"
 """
-
-import copy
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
-    AUTHENTIK_CLIENT_IMPORT_ERROR,
-    AUTHENTIK_COMMON_ARGS,
-    HAS_AUTHENTIK_CLIENT,
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    AuthentikError,
-    blueprint_summary,
-    client_from_params,
-    ensure_blueprint_absent,
-    ensure_blueprint_present,
-)
-
-
-def argument_spec():
-    spec = copy.deepcopy(AUTHENTIK_COMMON_ARGS)
-    spec.update(
-        name={"type": "str", "required": True},
-        content={"type": "raw"},
-        context={"type": "dict", "default": {}},
-        enabled={"type": "bool", "default": True},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        apply={"type": "str", "choices": ["on_change", "always"], "default": "on_change"},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "float", "default": 120.0},
-        wait_sleep={"type": "float", "default": 1.0},
-    )
-    return spec
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "present", ("content",))],
-        supports_check_mode=True,
-    )
-    if not HAS_AUTHENTIK_CLIENT:
-        module.fail_json(msg=missing_required_lib("authentik-client"), exception=AUTHENTIK_CLIENT_IMPORT_ERROR)
-    if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
-
-    params = module.params
-    try:
-        client = client_from_params(params)
-        if params["state"] == "present":
-            result = ensure_blueprint_present(
-                client,
-                params["name"],
-                params["content"],
-                context=params["context"],
-                enabled=params["enabled"],
-                apply=params["apply"],
-                wait=params["wait"],
-                wait_timeout=params["wait_timeout"],
-                wait_sleep=params["wait_sleep"],
-                check_mode=module.check_mode,
-            )
-        else:
-            result = ensure_blueprint_absent(client, params["name"], check_mode=module.check_mode)
-    except AuthentikError as err:
-        module.fail_json(msg=err.message, log=err.log, blueprint=blueprint_summary(err.blueprint))
-
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()
