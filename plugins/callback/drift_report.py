@@ -96,6 +96,10 @@ EXIT_IN_SYNC = 0
 EXIT_FAILED = 2
 EXIT_DRIFT = 3
 
+# A pod template annotation that holds a checksum of what the pods read (the backend store's credentials): when
+# it alone changed, the object rolls out because what it sums changed.
+ROLLOUT_CHECKSUM = re.compile(r'^spec\.template\.metadata\.annotations\["checksum/[^"]+"\]$')
+CREDENTIAL_ROTATION = "credential_rotation"
 APPLY_FAILED = re.compile(r"^Failed to (apply|create|patch|replace|update) object: (?P<body>.*)$", re.DOTALL)
 CELL_LIMIT = 160
 
@@ -117,6 +121,8 @@ class ObjectDrift:
     corrected: bool = False
     # Correct mode tried to apply it (and the API server refused).
     attempted: bool = False
+    # The change this one is part of, when several objects changed for one reason (credential_rotation).
+    part_of: str | None = None
 
     @property
     def correctable(self) -> bool:
@@ -138,6 +144,7 @@ class ObjectDrift:
             "correctable": self.correctable,
             "fields": [f.to_json() for f in self.fields],
             "message": self.message,
+            "part_of": self.part_of,
         }
 
 
@@ -158,6 +165,31 @@ class TargetReport:
         if any(not item.correctable for item in self.drift):
             return "drift"
         return "corrected" if self.drift else "in_sync"
+
+
+def _values_only_secret(item: ObjectDrift) -> bool:
+    return (
+        item.change == "modified"
+        and (item.obj or {}).get("kind") == "Secret"
+        and bool(item.fields)
+        and all(f.change == "changed" and f.path.startswith(("data.", "stringData.")) for f in item.fields)
+    )
+
+
+def _checksum_rollout(item: ObjectDrift) -> bool:
+    return item.change == "modified" and bool(item.fields) and all(ROLLOUT_CHECKSUM.match(f.path) for f in item.fields)
+
+
+def credential_rotation(drift: list[ObjectDrift]) -> list[ObjectDrift]:
+    """The objects one change of credentials explains, or none: Secrets whose values alone changed, and the
+    workloads that roll out because the checksum of those values on their pod template changed.
+
+    Without such a rollout, a Secret whose values changed is drift of its own (edited behind the collection's
+    back): the value the run applies is the one its workloads already sum.
+    """
+    secrets = [item for item in drift if _values_only_secret(item)]
+    rollouts = [item for item in drift if _checksum_rollout(item)]
+    return secrets + rollouts if secrets and rollouts else []
 
 
 # --- differences -------------------------------------------------------------------------------
@@ -451,6 +483,8 @@ class DriftReport:
                 else:
                     target.stopped_at = {"role": last["role"], "task": last["task"]}
             target.failures = []
+            for item in credential_rotation(target.drift):
+                item.part_of = CREDENTIAL_ROTATION
 
     def status(self) -> str:
         statuses = {t.status(self.mode) for t in self.targets.values()}
@@ -476,6 +510,9 @@ class DriftReport:
                 "targets": len(self.targets),
                 "targets_with_drift": sum(1 for t in self.targets.values() if t.drift),
                 "objects": sum(len(t.drift) for t in self.targets.values()),
+                "credential_rotations": sum(
+                    1 for t in self.targets.values() if any(item.part_of == CREDENTIAL_ROTATION for item in t.drift)
+                ),
                 "errors": sum(len(t.errors) for t in self.targets.values()),
             },
             "targets": {
@@ -575,6 +612,25 @@ def _cells(item: dict) -> tuple[str, str]:
     )
 
 
+def _rotation_lines(items: list[dict], mode: str) -> list[str]:
+    """One credential rotation: the Secrets with new values and the rollouts they start, as one change."""
+    done = "rotated" if mode == "correct" else "to rotate"
+    lines = [
+        f"### Credentials {done}",
+        "",
+        "New credentials from their source (a new password): one change, which these objects carry.",
+        "",
+    ]
+    for item in items:
+        paths = ", ".join(_code(entry["path"]) for entry in item["fields"])
+        role = _short_role(item["role"])
+        if (item["object"] or {}).get("kind") == "Secret":
+            lines.append(f"- **{_object_label(item['object'])}** (role {role}): new values of {paths}")
+        else:
+            lines.append(f"- **{_object_label(item['object'])}** (role {role}): rolls out for them ({paths})")
+    return [*lines, ""]
+
+
 def render_markdown(report: dict) -> str:
     lines = [f"# Drift report: {HEADLINES.get(report['status'], report['status'])}", ""]
     mode = report["mode"]
@@ -583,8 +639,9 @@ def render_markdown(report: dict) -> str:
     lines += [
         f"- Mode: {mode_text}",
         f"- Run: {report['run_id']}, {report['started']} to {report['finished'] or '(unfinished)'}",
-        f"- Targets: {summary['targets']}, with drift: {summary['targets_with_drift']}; objects: {summary['objects']}; "
-        f"errors: {summary['errors']}",
+        f"- Targets: {summary['targets']}, with drift: {summary['targets_with_drift']}; objects: {summary['objects']}"
+        + (f" (credential rotations: {summary['credential_rotations']})" if summary.get("credential_rotations") else "")
+        + f"; errors: {summary['errors']}",
         f"- Exit code: {report['exit_code']} (0 in sync, 3 drift, 2 failed)",
         "",
         "Expected is what the roles apply; found is what the cluster holds. Lists of values show only the items"
@@ -594,9 +651,13 @@ def render_markdown(report: dict) -> str:
         lines += ["", f"## Target {name}: {TARGET_STATUS.get(target['status'], target['status'])}", ""]
         if not target["drift"] and not target["errors"]:
             lines.append("Every object is as its role applies it.")
+        rotation = [item for item in target["drift"] if item.get("part_of") == CREDENTIAL_ROTATION]
+        if rotation:
+            lines += _rotation_lines(rotation, mode)
         by_role: dict[str, list[dict]] = {}
         for item in target["drift"]:
-            by_role.setdefault(item["role"], []).append(item)
+            if item.get("part_of") != CREDENTIAL_ROTATION:
+                by_role.setdefault(item["role"], []).append(item)
         for role, items in by_role.items():
             lines += [f"### Role {_short_role(role)}", ""]
             for item in items:

@@ -543,7 +543,13 @@ def test_the_json_report_has_the_documented_keys():
         "summary",
         "targets",
     }
-    assert data["summary"] == {"targets": 1, "targets_with_drift": 1, "objects": 1, "errors": 0}
+    assert data["summary"] == {
+        "targets": 1,
+        "targets_with_drift": 1,
+        "objects": 1,
+        "credential_rotations": 0,
+        "errors": 0,
+    }
     assert set(data["targets"]["local"]) == {"status", "drift", "errors", "unreachable", "stopped_at"}
     assert set(data["targets"]["local"]["drift"][0]) == {
         "role",
@@ -554,5 +560,95 @@ def test_the_json_report_has_the_documented_keys():
         "correctable",
         "fields",
         "message",
+        "part_of",
     }
     json.dumps(data)
+
+
+def engine_result(*objects):
+    """homelab.mlflow.k8s_apply's result: per object its action and changed fields."""
+    return {"changed": True, "objects": list(objects)}
+
+
+def engine_object(kind, name, *fields, api_version="v1", action="updated"):
+    return {
+        "api_version": api_version,
+        "kind": kind,
+        "namespace": "ns",
+        "name": name,
+        "action": action,
+        "changed": True,
+        "fields": list(fields),
+    }
+
+
+NEW_PASSWORD = engine_result(
+    engine_object("Secret", "mlflow-secrets", {"path": "data.password", "change": "changed", "redacted": True})
+)
+NEW_BACKEND_STORE = engine_result(
+    engine_object("Secret", "mlflow-backend-store", {"path": "data.uri", "change": "changed", "redacted": True})
+)
+ROLLOUT = engine_result(
+    engine_object(
+        "Deployment",
+        "mlflow",
+        {
+            "path": 'spec.template.metadata.annotations["checksum/backend-store"]',
+            "change": "changed",
+            "expected": "b2",
+            "found": "a1",
+        },
+        api_version="apps/v1",
+    )
+)
+POSTGRES = "homelab.mlflow.postgres"
+
+
+def test_a_password_rotation_and_the_rollout_it_causes_are_one_change():
+    report = drift_report.DriftReport(mode="correct", run_id="r")
+    report.add_changed("local", NEW_PASSWORD, POSTGRES, "Apply the PostgreSQL cluster and its credentials")
+    report.add_changed("local", NEW_BACKEND_STORE, MLFLOW, "Apply the migration Job and wait for it to complete")
+    report.add_changed("local", ROLLOUT, MLFLOW, "Apply the MLflow server")
+    report.add_changed("local", DEPLOYMENT_DRIFT, MLFLOW, "Apply the MLflow server")
+    report.finish({})
+
+    data = report.to_json()
+    markdown = report.to_markdown()
+
+    parts = [(item["object"]["name"], item["part_of"]) for item in data["targets"]["local"]["drift"]]
+    assert parts == [
+        ("mlflow-secrets", "credential_rotation"),
+        ("mlflow-backend-store", "credential_rotation"),
+        ("mlflow", "credential_rotation"),
+        ("mlflow", None),
+    ]
+    assert data["summary"]["credential_rotations"] == 1
+    assert "objects: 4 (credential rotations: 1)" in markdown
+    assert "### Credentials rotated" in markdown
+    assert "- **Secret ns/mlflow-secrets** (role postgres): new values of `data.password`" in markdown
+    assert "- **Deployment ns/mlflow** (role mlflow): rolls out for them" in markdown
+    # Each object once: the rotation's under its heading, the unrelated change of the same Deployment under its role.
+    assert markdown.count("mlflow-backend-store") == 1
+    assert "### Role postgres" not in markdown
+    assert "| `spec.replicas` | `2` | `3` |" in markdown
+
+
+def test_a_secret_value_changed_without_a_rollout_is_drift_of_its_own():
+    report = drift_report.DriftReport(mode="detect", run_id="r")
+    report.add_changed("local", NEW_PASSWORD, POSTGRES, "Apply the PostgreSQL cluster and its credentials")
+    report.finish({})
+
+    data = report.to_json()
+
+    assert [item["part_of"] for item in data["targets"]["local"]["drift"]] == [None]
+    assert data["summary"]["credential_rotations"] == 0
+    assert "### Role postgres" in report.to_markdown()
+
+
+def test_a_rollout_for_other_reasons_is_no_rotation():
+    report = drift_report.DriftReport(mode="correct", run_id="r")
+    report.add_changed("local", NEW_PASSWORD, POSTGRES, "Apply the PostgreSQL cluster and its credentials")
+    report.add_changed("local", DEPLOYMENT_DRIFT, MLFLOW, "Apply the MLflow server")
+    report.finish({})
+
+    assert {item["part_of"] for item in report.to_json()["targets"]["local"]["drift"]} == {None}
