@@ -18,11 +18,13 @@ from fake_authentik import TEST_TOKEN, FakeAuthentik
 
 @pytest.fixture(scope="session")
 def authentik_contract() -> Contract:
-    """Authentik's OpenAPI document, read once per session from the shared schema folder."""
+    """Authentik's OpenAPI document, read once per session from the shared schema folder.
+
+    Without it the tests fail rather than skip: a run that tested nothing of Authentik is not green."""
     try:
         return Contract()
     except SchemasMissing as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

@@ -17,7 +17,11 @@ def _kinds(documents: str) -> list[str]:
 def test_crds_come_from_the_shared_schemas(monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", _no_network)
     if not testcluster.shared_schemas_dir().is_dir():
-        pytest.skip("../shared/schemas is not beside this checkout")
+        pytest.fail(
+            f"{testcluster.shared_schemas_dir()} does not exist: put the shared schema folder beside the checkout "
+            "(../shared/schemas) or set HOMELAB_SHARED_SCHEMAS to it",
+            pytrace=False,
+        )
     kinds = _kinds(testcluster.crd_documents())
     for kind in [
         "Cluster",
