@@ -26,8 +26,9 @@ if grep -qvE 'changed=0 ' <<<"$recap"; then
   exit 1
 fi
 
-namespace=$("$bin/ansible" all -i "$inventory" "$@" -o -m ansible.builtin.debug -a var=mlflow_namespace \
-  | sed -nE 's/.*"mlflow_namespace": "([^"]+)".*/\1/p' | head -n 1)
+# JSON results, whatever ansible.cfg chooses (ansible-core deprecates the one-line output, -o).
+namespace=$(ANSIBLE_CALLBACK_RESULT_FORMAT=json "$bin/ansible" all -i "$inventory" "$@" -m ansible.builtin.debug \
+  -a var=mlflow_namespace | sed -nE 's/.*"mlflow_namespace": "([^"]+)".*/\1/p' | head -n 1)
 echo
 echo "Running namespace ${namespace}'s MLflow Deployment and migration Job as local processes..."
 url=$("$bin/python" tests/support/local_mlflow.py start --kubeconfig "$cluster_dir/kubeconfig" \
