@@ -13,7 +13,6 @@ import json
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AUTHENTIK_CLIENT_IMPORT_ERROR,
@@ -27,14 +26,10 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     ensure_blueprint_absent,
     ensure_blueprint_present,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

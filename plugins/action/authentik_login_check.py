@@ -12,7 +12,6 @@ import json
 from urllib.error import HTTPError
 
 from ansible.module_utils.urls import open_url
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_login import (
     API_PROBE,
@@ -23,6 +22,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_login imp
     login_url,
     redirect_problem,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "url": {"type": "str", "required": True},
@@ -56,11 +56,8 @@ def _json(body: bytes):
         return None
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
     _supports_check_mode = False
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

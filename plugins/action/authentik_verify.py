@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import time
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AUTHENTIK_COMMON_ARGS,
     AuthentikError,
@@ -35,6 +33,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     KUBECONFIG_VARIABLE,
     setting,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 load_read_apis()
 
@@ -70,12 +69,7 @@ def argument_spec() -> dict:
     return spec
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

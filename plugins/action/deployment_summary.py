@@ -9,9 +9,8 @@ built in module_utils/deployment_summary.py. See plugins/modules/deployment_summ
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.homelab.mlflow.plugins.module_utils.deployment_summary import Run, summary_lines
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 # The role variables the lines name.
 VARIABLES = (
@@ -59,12 +58,7 @@ def _bool(value) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "yes", "on", "1")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

@@ -15,7 +15,6 @@ import time
 
 import yaml
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.apply import ApplyError, Prune, apply_set
@@ -23,6 +22,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import FIELD_MANAGER, Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import FAILED, READY, wait_for
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -55,12 +55,7 @@ def _documents(text: str | None, source: str) -> list[dict]:
         raise AnsibleActionFail(f"{source} did not render to YAML: {error}") from None
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def _render(self, templates: list[str], task_vars: dict) -> list[dict]:
         documents = []
         for name in templates:

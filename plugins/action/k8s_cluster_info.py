@@ -8,8 +8,6 @@ See plugins/modules/k8s_cluster_info.py.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.discovery import discover
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.kubeconfig import (
@@ -22,6 +20,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     KUBECONFIG_VARIABLE,
     setting,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "kubeconfig": {"type": "path"},
@@ -31,12 +30,7 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

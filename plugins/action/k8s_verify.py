@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import Ref
@@ -24,6 +23,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import (
     wait_for,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 CONDITIONS = [*CHECKS, "absent"]
 ARGUMENT_SPEC = dict(
@@ -50,12 +50,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from urllib.error import HTTPError
 
 from ansible.module_utils.urls import open_url
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_api import (
     ApiCheckError,
@@ -24,6 +23,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_api import (
     smoke_test,
     wait_for_health,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "url": {"type": "str", "required": True},
@@ -56,11 +56,8 @@ def transport(validate_certs: bool):
     return send
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
     _supports_check_mode = False
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -11,7 +11,6 @@ See plugins/modules/mlflow_backend_store.py.
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.backend_store import (
     CredentialsError,
@@ -21,6 +20,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.backend_store impor
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -35,12 +35,7 @@ ARGUMENT_SPEC = dict(
 PENDING = "pending"
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

@@ -15,13 +15,13 @@ import json
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils import posture
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import ABSENT, differences, holds, is_noise
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 OBJECT_SPEC = {
     "api_version": {"type": "str"},
@@ -125,12 +125,7 @@ def _not_as_declared(label: str, live: dict | None, declared: dict) -> str | Non
     return f"{label} is not as declared: {'; '.join(fields) or 'its fields differ'}."
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

@@ -14,7 +14,6 @@ See plugins/modules/role_preflight.py.
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
@@ -29,6 +28,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import CH
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.cluster import Cluster
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.outcome import failure_message
 from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables import TemplatedVariables
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(CONNECTION_SPEC, role={"type": "str", "required": True, "choices": sorted(CHECKS)})
 
@@ -52,12 +52,7 @@ def cluster_for(args: dict, values, task_vars: dict, template, agent: str | None
     return Cluster(apis, connect, context=info.get("context"))
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.arguments import argument_problems, role_options
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.roles import READS_ENVIRONMENT, RULES
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.selection import selected_roles
 from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables import TemplatedVariables
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 
 def failure_message(roles: list, problems: list) -> str:
@@ -31,12 +31,7 @@ def failure_message(roles: list, problems: list) -> str:
     return "\n".join([f"{where}: {len(lines)} values cannot be used:", *lines])
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

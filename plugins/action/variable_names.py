@@ -11,7 +11,6 @@ values, which may be secrets) and at the collection's roles (module_utils/variab
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.variable_names import (
     DEFAULT_MODE,
@@ -23,14 +22,10 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.variable_names impo
     role_variable_names,
     warning_message,
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp

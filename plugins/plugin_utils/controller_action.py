@@ -1,0 +1,19 @@
+# Copyright (c) homelab.mlflow maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The base of the collection's action plugins."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+
+class ControllerAction(ActionBase):
+    """An action that does all of its work on the controller: every target of the collection is an API
+    (a Kubernetes API server, Authentik, MLflow) reached from there. No connection to the inventory host,
+    no module, no files transferred; check mode is supported unless an action says otherwise."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
