@@ -17,8 +17,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "testcluster"))
-# Helpers shared by tests and local runs (tests/support/README.md).
-sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from handle import TestCluster  # noqa: E402
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import recap
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from testcluster import FAKE_CONNECT_DATA
@@ -124,11 +125,6 @@ def failures(stdout: str) -> dict[str, list[str]]:
         text = result.get("msg", "") if isinstance(result, dict) else str(result)
         messages.setdefault(match.group(1), []).append(" ".join(str(text).split()))
     return messages
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
 
 
 def connect_servers(names) -> dict[str, FakeConnectServer]:

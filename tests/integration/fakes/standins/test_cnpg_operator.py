@@ -12,6 +12,7 @@ import time
 import uuid
 
 import pytest
+from ansible_runs import eventually
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -23,17 +24,6 @@ RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/enforce-version": "latest",
 }
-
-
-def eventually(check, timeout=120.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 @pytest.fixture

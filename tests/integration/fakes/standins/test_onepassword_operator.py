@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from ansible_runs import eventually
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from procs import Processes
@@ -38,17 +39,6 @@ def item_fields(title: str) -> list[dict]:
     [vault] = [v for v in load_data(FAKE_CONNECT_DATA)["vaults"] if v["name"] == "Secrets"]
     [item] = [i for i in vault["items"] if i["title"] == title]
     return item["fields"]
-
-
-def eventually(check, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 @pytest.fixture(scope="module", autouse=True)

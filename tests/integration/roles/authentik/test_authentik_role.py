@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import unique
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -28,10 +29,6 @@ PLAYBOOK = Path(__file__).parent / "playbooks" / "authentik.yml"
 ROUTES = ("gateway.networking.k8s.io", "v1", "httproutes")
 # A token the fake refuses; made up.
 WRONG_TOKEN = "not-the-fake-token-0123"  # noqa: S105
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,14 @@ run follows. The API server's audit log shows what was written, and in which ord
 from __future__ import annotations
 
 import copy
-import os
-import re
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+from ansible_runs import ansible_playbook, failure_messages, recap, unique, write_inventory
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "networkpolicy.yml"
-VENV_BIN = Path(sys.executable).parent
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 ADMIN = "testcluster-admin"
 CILIUM = ("cilium.io", "v2", "ciliumnetworkpolicies")
 NETWORKPOLICIES = "networking.k8s.io/networkpolicies"
@@ -66,61 +59,6 @@ KUBERNETES_POLICIES = [
     *BASE_POLICIES,
     *(f"mlflow-gc-to-{to}-{direction}" for to in ("database", "server") for direction in ("ingress", "egress")),
 ]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def write_inventory(path: Path, testcluster, hosts: dict[str, dict]) -> Path:
-    """An inventory whose hosts all drive the test cluster from the controller."""
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "mlflow_kubeconfig": str(testcluster.kubeconfig),
-            },
-            "hosts": hosts,
-        }
-    }
-    path.write_text(yaml.safe_dump(inventory))
-    return path
-
-
-def ansible_playbook(repo_root: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the role's playbook from the checkout, with its ansible.cfg; stdout and stderr merged."""
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    """The PLAY RECAP counters, per host."""
-    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
-
-
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, with line breaks folded."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
 
 
 def kubernetes_policies(k8s, namespace: str, selector: str | None = MANAGED) -> dict[str, dict]:
@@ -166,8 +104,8 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
     }
     inventory = write_inventory(work / "hosts.yml", testcluster, hosts)
     try:
-        first = ansible_playbook(repo_root, inventory)
-        second = ansible_playbook(repo_root, inventory)
+        first = ansible_playbook(repo_root, PLAYBOOK, inventory)
+        second = ansible_playbook(repo_root, PLAYBOOK, inventory)
         yield {"namespaces": namespaces, "hosts": hosts, "work": work, "runs": (first, second)}
     finally:
         for namespace in namespaces.values():
@@ -255,7 +193,7 @@ def test_check_mode_reports_and_writes_nothing(deployment, repo_root, testcluste
     before = kubernetes_policies(k8s, existing)
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory, "--check", "--diff")
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory, "--check", "--diff")
 
     assert result.returncode == 0, result.stdout[-6000:]
     text = " ".join(result.stdout.split())
@@ -282,7 +220,7 @@ def test_verify_finds_a_policy_changed_behind_the_roles_back(deployment, repo_ro
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, {"kubernetes": deployment["hosts"]["kubernetes"]})
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory, "--tags", "verify")
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory, "--tags", "verify")
 
     assert result.returncode != 0
     message = " ".join(failure_messages(result.stdout)["kubernetes"])
@@ -303,7 +241,7 @@ def test_switching_kinds_and_dropping_a_flow_never_leaves_the_namespace_open(
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, hosts)
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory)
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory)
 
     assert result.returncode == 0, result.stdout[-6000:]
     now_kubernetes = kubernetes_policies(k8s, namespaces["cilium"])
@@ -373,7 +311,7 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(repo_root, test
 
     mark = testcluster.audit.mark()
     try:
-        result = ansible_playbook(repo_root, inventory)
+        result = ansible_playbook(repo_root, PLAYBOOK, inventory)
     finally:
         discovery.delete_namespaced_endpoint_slice(endpoints, "default")
 

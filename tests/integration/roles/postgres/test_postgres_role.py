@@ -10,23 +10,18 @@ fails independently, in parallel.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import secrets
 import stat
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import ansible_playbook, failure_messages, recap, unique, write_inventory
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "postgres.yml"
-VENV_BIN = Path(sys.executable).parent
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 ADMIN = "testcluster-admin"
 GROUP, VERSION = "postgresql.cnpg.io", "v1"
 CLUSTER, SECRET = "mlflow-postgres", "mlflow-secrets"
@@ -44,61 +39,6 @@ DEPLOYMENT_VARS = {
     "postgres_plugins": [{"name": BARMAN, "isWALArchiver": True, "parameters": {"barmanObjectName": "mlflow-store"}}],
     "postgres_backup_plugin_configuration": {"name": BARMAN},
 }
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def write_inventory(path: Path, testcluster, hosts: dict[str, dict]) -> Path:
-    """An inventory whose hosts all drive the test cluster from the controller."""
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "mlflow_kubeconfig": str(testcluster.kubeconfig),
-            },
-            "hosts": hosts,
-        }
-    }
-    path.write_text(yaml.safe_dump(inventory))
-    return path
-
-
-def ansible_playbook(repo_root: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the role's playbook from the checkout, with its ansible.cfg; stdout and stderr merged."""
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    """The PLAY RECAP counters, per host."""
-    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
-
-
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, as the yaml callback prints them."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
 
 
 def task_output(stdout: str, task: str) -> str:
@@ -148,13 +88,14 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
     inventory = write_inventory(work / "hosts.yml", testcluster, {"target": host})
     new_password = secrets.token_urlsafe(24)
     try:
-        first = ansible_playbook(repo_root, inventory, "-vvv")
-        second = ansible_playbook(repo_root, inventory)
+        first = ansible_playbook(repo_root, PLAYBOOK, inventory, "-vvv")
+        second = ansible_playbook(repo_root, PLAYBOOK, inventory)
         secret_before = decoded(client.CoreV1Api(k8s).read_namespaced_secret(SECRET, namespace))
         backup_before = read_scheduled_backup(k8s, namespace)
         cluster_before = read_cluster(k8s, namespace)
         third = ansible_playbook(
             repo_root,
+            PLAYBOOK,
             inventory,
             "-vvv",
             "-e",
@@ -263,7 +204,7 @@ def test_check_mode_on_a_fresh_namespace_writes_nothing(repo_root, testcluster, 
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, {"target": host})
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory, "--check", "--diff")
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory, "--check", "--diff")
 
     assert result.returncode == 0, result.stdout[-5000:]
     assert recap(result.stdout)["target"]["changed"] > 0
@@ -333,7 +274,7 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(repo_root, test
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, hosts)
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory)
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory)
 
     assert result.returncode != 0
     counters, messages = recap(result.stdout), failure_messages(result.stdout)

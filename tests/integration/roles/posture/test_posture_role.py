@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import recap
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -289,11 +290,6 @@ def posture_run(testcluster, k8s, tmp_path_factory):
             except ApiException as err:
                 if err.status != 404:
                     raise
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
 
 
 def failures(stdout: str) -> dict[str, list[str]]:

@@ -9,21 +9,16 @@ proves that nothing was written.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+from ansible_runs import ansible_playbook, failure_messages, recap, unique, write_inventory
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "storage.yml"
-VENV_BIN = Path(sys.executable).parent
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 ADMIN = "testcluster-admin"
 LONGHORN = "longhorn-system"
 PVC = "mlflow-artifacts"
@@ -43,61 +38,6 @@ DEPLOYMENT_VARS = {
     ],
     "storage_recurring_job_groups": ["weekly"],
 }
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def write_inventory(path: Path, testcluster, hosts: dict[str, dict]) -> Path:
-    """An inventory whose hosts all drive the test cluster from the controller."""
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "mlflow_kubeconfig": str(testcluster.kubeconfig),
-            },
-            "hosts": hosts,
-        }
-    }
-    path.write_text(yaml.safe_dump(inventory))
-    return path
-
-
-def ansible_playbook(repo_root: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the role's playbook from the checkout, with its ansible.cfg; stdout and stderr merged."""
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    """The PLAY RECAP counters, per host."""
-    found = re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", stdout.split("PLAY RECAP")[-1], re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
-
-
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, as the yaml callback prints them."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
 
 
 def writes_to(testcluster, mark: int, namespaces: set[str]) -> list:
@@ -158,11 +98,11 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
     )
     volume = None
     try:
-        first = ansible_playbook(repo_root, inventory)
+        first = ansible_playbook(repo_root, PLAYBOOK, inventory)
         if first.returncode == 0:
             volume = client.CoreV1Api(k8s).read_namespaced_persistent_volume_claim(PVC, namespace).spec.volume_name
             longhorn_volume(k8s, volume, "healthy")
-        second = ansible_playbook(repo_root, inventory)
+        second = ansible_playbook(repo_root, PLAYBOOK, inventory)
         yield {"namespace": namespace, "inventory": inventory, "work": work, "volume": volume, "runs": (first, second)}
     finally:
         if volume:
@@ -244,7 +184,7 @@ def test_verify_fails_when_longhorn_reports_the_volume_faulted(deployment, repo_
     longhorn_volume(k8s, deployment["volume"], "faulted")
     mark = testcluster.audit.mark()
     try:
-        result = ansible_playbook(repo_root, deployment["inventory"], "--tags", "verify")
+        result = ansible_playbook(repo_root, PLAYBOOK, deployment["inventory"], "--tags", "verify")
     finally:
         longhorn_volume(k8s, deployment["volume"], "healthy")
 
@@ -265,7 +205,7 @@ def test_check_mode_writes_nothing(deployment, repo_root, testcluster, k8s, tmp_
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, hosts)
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory, "--check", "--diff")
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory, "--check", "--diff")
 
     assert result.returncode == 0, result.stdout[-5000:]
     counters = recap(result.stdout)
@@ -331,7 +271,7 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(
     inventory = write_inventory(tmp_path / "hosts.yml", testcluster, hosts)
 
     mark = testcluster.audit.mark()
-    result = ansible_playbook(repo_root, inventory)
+    result = ansible_playbook(repo_root, PLAYBOOK, inventory)
 
     assert result.returncode != 0
     counters, messages = recap(result.stdout), failure_messages(result.stdout)
@@ -353,7 +293,7 @@ def test_the_claim_grows_like_longhorn_grows_it_and_never_shrinks(repo_root, tes
 
     def converge(size: str) -> subprocess.CompletedProcess:
         hosts = {"target": {"mlflow_namespace": namespace, "storage_artifacts_size": size}}
-        return ansible_playbook(repo_root, write_inventory(tmp_path / f"{size}.yml", testcluster, hosts))
+        return ansible_playbook(repo_root, PLAYBOOK, write_inventory(tmp_path / f"{size}.yml", testcluster, hosts))
 
     try:
         first = converge("1Gi")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 
 import pytest
+from ansible_runs import eventually
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -25,17 +25,6 @@ RESTRICTED_CONTAINER = {
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 }
-
-
-def eventually(check, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ TEMPLATES = REPO / "roles" / "authentik" / "templates"
 sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
 
 import authentik_blueprints  # noqa: E402
+from ansible_runs import failure_messages  # noqa: E402
 from authentik_entries import Importer, seed_flows  # noqa: E402
 
 NAMESPACE = "mlflow-unit"
@@ -100,15 +101,6 @@ def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
     }
     path.write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
     return path
-
-
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, with line breaks folded."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import failure_messages
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
@@ -138,15 +139,6 @@ def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
     }
     path.write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
     return path
-
-
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, with line breaks folded."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
 
 
 @pytest.fixture(scope="module")
