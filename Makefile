@@ -33,7 +33,7 @@ DIST ?= dist
 # The venv's tools first, also for the programs they start (ansible-lint runs ansible-playbook).
 export PATH := $(CURDIR)/$(VENV_BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit test demo build bench clean distclean lock lock-check \
+.PHONY: help setup lint sanity unit test demo build ee bench clean distclean lock lock-check \
 	cluster-up cluster-down cluster-status collection-link sanity-pip-bootstrap
 
 help: ## list the targets
@@ -95,6 +95,9 @@ demo: setup cluster-up ## deploy to the local test cluster, run the deployed MLf
 
 build: setup ## build the collection tarball into dist/
 	$(VENV_BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+ee: build ## write an execution environment's build context into dist/ee (ansible-builder create)
+	$(VENV_BIN)/ansible-builder create --file execution-environment.yml --context $(DIST)/ee
 
 # Heavy (several full runs of the stack): see docs/benchmarks.md; e.g. BENCH_ARGS="--repeat 1 --targets 1,5".
 bench: setup cluster-up ## time and count the API requests of converge, no-op and drift runs (bench/results/)
