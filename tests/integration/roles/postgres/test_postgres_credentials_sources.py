@@ -15,31 +15,15 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ansible_runs import KUBERNETES_ENV, VENV_BIN, failure_messages, recap, unique, write_inventory
 from kubernetes import client
+from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
 
-from .test_postgres_role import (
-    ADMIN,
-    KUBERNETES_ENV,
-    PLAYBOOK,
-    SECRET,
-    VENV_BIN,
-    decoded,
-    delete_namespace,
-    failure_messages,
-    recap,
-    unique,
-    write_inventory,
-)
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes"))
-
-from onepassword_connect.server import FakeConnectServer, load_data  # noqa: E402
+from .test_postgres_role import ADMIN, PLAYBOOK, SECRET, decoded, delete_namespace
 
 GROUP, VERSION, PLURAL = "onepassword.com", "v1", "onepassworditems"
 BASIC_AUTH = "kubernetes.io/basic-auth"
