@@ -52,7 +52,6 @@ def pytest_sessionfinish(session):
     """Stop the test cluster if a process of this run started it (integration tests' `testcluster`)."""
     if hasattr(session.config, "workerinput") or os.environ.get("HOMELAB_TESTCLUSTER_KEEP") == "1":
         return
-    sys.path.insert(0, str(REPO_ROOT / "tools" / "testcluster"))
     from handle import TestCluster  # pylint: disable=import-outside-toplevel
 
     cluster = TestCluster()

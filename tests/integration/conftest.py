@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sys
-from pathlib import Path
 
 import pytest
+from handle import TestCluster
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools" / "testcluster"))
-
-from handle import TestCluster  # noqa: E402
-
-from .conftest_postgres import postgres_server  # noqa: E402, F401  # pylint: disable=unused-import
+from .conftest_postgres import postgres_server  # noqa: F401  # pylint: disable=unused-import
 
 
 @pytest.fixture(scope="session")

@@ -31,13 +31,12 @@ import yaml
 from ansible_runs import recap
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
-sys.path.insert(0, str(REPO / "tests" / "fakes"))
 
-from onepassword_connect.server import FakeConnectServer, load_data  # noqa: E402
 
 ADMIN = "testcluster-admin"
 KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")

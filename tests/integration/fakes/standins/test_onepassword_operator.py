@@ -10,22 +10,16 @@ condition; never a change of a Secret's type, and no read or write when nothing 
 from __future__ import annotations
 
 import base64
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from ansible_runs import eventually
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from onepassword_connect.server import fake_id, load_data
 from procs import Processes
 from testcluster import FAKE_CONNECT_DATA
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes"))
-
-from onepassword_connect.server import fake_id, load_data  # noqa: E402
 
 GROUP, VERSION, PLURAL = "onepassword.com", "v1", "onepassworditems"
 STANDIN, STANDINS_USER = "standin-onepassword_operator", "system:testcluster-standins"

@@ -16,14 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_runs import unique
+from authentik_openapi import Contract, SchemasMissing
+from fake_authentik import EMBEDDED_OUTPOST, TEST_TOKEN, FakeAuthentik
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
-
-from authentik_openapi import Contract, SchemasMissing  # noqa: E402
-from fake_authentik import EMBEDDED_OUTPOST, TEST_TOKEN, FakeAuthentik  # noqa: E402
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "authentik.yml"
 ROUTES = ("gateway.networking.k8s.io", "v1", "httproutes")

@@ -17,12 +17,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fake_authentik import APPLY_ACTOR, FakeAuthentik
+from fake_authentik import TEST_TOKEN as TOKEN
 
 FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes" / "authentik"
-sys.path.insert(0, str(FAKES))
 
-from fake_authentik import APPLY_ACTOR, FakeAuthentik  # noqa: E402
-from fake_authentik import TEST_TOKEN as TOKEN  # noqa: E402
 
 # The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
 pytest_plugins = ["fake_authentik_fixtures"]

@@ -14,17 +14,16 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-
-FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes"
-sys.path.insert(0, str(FAKES))
-
-from onepassword_connect import EXAMPLE_DATA, FakeConnectServer, fake_id, load_data, spec_path  # noqa: E402
-from onepassword_connect.fixtures import (  # noqa: E402, F401  # pylint: disable=unused-import
+from onepassword_connect import EXAMPLE_DATA, FakeConnectServer, fake_id, load_data, spec_path
+from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
     HOMELAB_ONLY_TOKEN,
     TOKEN,
     fake_connect_fixture,
     fake_connect_server_fixture,
 )
+
+FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes"
+
 
 HOMELAB = fake_id("vault", "Homelab")
 INFRASTRUCTURE = fake_id("vault", "Infrastructure")

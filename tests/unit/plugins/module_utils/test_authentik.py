@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_authentik import TEST_TOKEN as TOKEN
+from fake_authentik import FakeAuthentik
 
 REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
 
-from fake_authentik import TEST_TOKEN as TOKEN  # noqa: E402
-from fake_authentik import FakeAuthentik  # noqa: E402
 
 # The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
 pytest_plugins = ["fake_authentik_fixtures"]

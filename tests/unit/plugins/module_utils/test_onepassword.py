@@ -26,18 +26,16 @@ import pytest
 import yaml
 from onepassword.errors import RateLimitExceededException
 from onepassword.types import Item, ItemOverview, ResolveAllResponse, VaultOverview
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes"))
-
-from onepassword_connect import EXAMPLE_DATA, fake_id, load_data  # noqa: E402
-from onepassword_connect.fixtures import (  # noqa: E402, F401  # pylint: disable=unused-import
+from onepassword_connect import EXAMPLE_DATA, fake_id, load_data
+from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
     HOMELAB_ONLY_TOKEN,
     TOKEN,
     example_secret_values,
     fake_connect_fixture,
     fake_connect_server_fixture,
 )
+
+REPO = Path(__file__).resolve().parents[4]
 
 
 def _load_module_utils():

@@ -6,14 +6,9 @@ and applies blueprints to its own store (Authentik's default flows seeded).
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
-
-from fake_authentik import TEST_TOKEN as TOKEN  # noqa: E402
+from fake_authentik import TEST_TOKEN as TOKEN
 
 # The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
 pytest_plugins = ["fake_authentik_fixtures"]

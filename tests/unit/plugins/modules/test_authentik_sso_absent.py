@@ -8,11 +8,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from fake_authentik import TEST_TOKEN as TOKEN
+
 REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
 
-
-from fake_authentik import TEST_TOKEN as TOKEN  # noqa: E402
 
 # The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
 pytest_plugins = ["fake_authentik_fixtures"]

@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
-
-REPO = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(REPO / "tests" / "fakes"))
-
-from onepassword_connect.fixtures import (  # noqa: E402, F401  # pylint: disable=unused-import
+from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
     TOKEN,
     example_secret_values,
     fake_connect_fixture,
     fake_connect_server_fixture,
 )
+
+REPO = Path(__file__).resolve().parents[4]
 
 
 def _load(relative, name):

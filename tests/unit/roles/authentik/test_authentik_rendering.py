@@ -17,17 +17,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import authentik_blueprints
 import pytest
 import yaml
+from ansible_runs import failure_messages
+from authentik_entries import Importer, seed_flows
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
 TEMPLATES = REPO / "roles" / "authentik" / "templates"
-sys.path.insert(0, str(REPO / "tests" / "fakes" / "authentik"))
 
-import authentik_blueprints  # noqa: E402
-from ansible_runs import failure_messages  # noqa: E402
-from authentik_entries import Importer, seed_flows  # noqa: E402
 
 NAMESPACE = "mlflow-unit"
 HOST = "mlflow.example.com"
