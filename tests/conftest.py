@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from ansible_runs import VENV_BIN, ansible_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The interpreter running pytest is the venv's; its ansible-* programs sit beside it.
-VENV_BIN = Path(sys.executable).parent
-# Variables that would point the Kubernetes client at a cluster the test did not choose.
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
 
 class AnsibleRun(subprocess.CompletedProcess):
@@ -87,17 +83,7 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
         checkout_config: bool = True,
         timeout: float = 300,
     ) -> AnsibleRun:
-        full_env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-        full_env.update(
-            {
-                "ANSIBLE_NOCOLOR": "1",
-                "ANSIBLE_FORCE_COLOR": "0",
-                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            }
-        )
-        if checkout_config:
-            full_env["ANSIBLE_CONFIG"] = str(repo_root / "ansible.cfg")
-        full_env.update(env or {})
+        full_env = ansible_env(repo_root if checkout_config else None, **(env or {}))
         done = subprocess.run(
             [str(VENV_BIN / program), *args],
             cwd=cwd or repo_root,

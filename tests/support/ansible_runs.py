@@ -38,21 +38,38 @@ def write_inventory(path: Path, testcluster, hosts: dict[str, dict], **common: A
     return path
 
 
+def ansible_env(
+    repo_root: Path | None, venv_bin: Path = VENV_BIN, drop_prefixes: tuple[str, ...] = (), **extra: str
+) -> dict[str, str]:
+    """The environment of an ansible program a test runs: the caller's, without its Kubernetes settings
+    (nor variables starting with one of `drop_prefixes`, such as 1Password's OP_), without colours, with
+    `venv_bin`'s programs first and, given `repo_root`, the checkout's ansible.cfg; then `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not (drop_prefixes and k.startswith(drop_prefixes))
+    }
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}")
+    if repo_root is not None:
+        env["ANSIBLE_CONFIG"] = str(repo_root / "ansible.cfg")
+    env.update(extra)
+    return env
+
+
 def ansible_playbook(
-    repo_root: Path, playbook: Path, inventory: Path, *args: str, timeout: float = 900
+    repo_root: Path,
+    playbook: Path,
+    inventory: Path,
+    *args: str,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """A playbook run from the checkout with its ansible.cfg and no Kubernetes settings of the caller."""
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    """A playbook run from the checkout with its ansible.cfg and no Kubernetes settings of the caller
+    (`env`: the environment, when ansible_env's default will not do)."""
     return subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args],
         cwd=repo_root,
-        env=env,
+        env=env or ansible_env(repo_root),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -13,7 +13,6 @@ yet (a first run); some to one that exists.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,14 +21,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
 PLAYBOOK = REPO / "playbooks" / "site.yml"
 ADMIN = "testcluster-admin"
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 RUN = uuid.uuid4().hex[:6]
 GOOD_IMAGE = "registry.example.com/homelab-mlflow-drift:0.1.0"
 
@@ -314,13 +312,7 @@ def bad_input_run(testcluster, k8s, tmp_path_factory):
             }
         )
     )
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    env = ansible_env(REPO)
     mark = testcluster.audit.mark()
     try:
         result = subprocess.run(

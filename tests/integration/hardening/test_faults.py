@@ -18,7 +18,6 @@ item and writes nothing.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import subprocess
 import sys
@@ -28,18 +27,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import recap
+from ansible_runs import VENV_BIN, ansible_env, recap
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
 
 REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
 
 
 ADMIN = "testcluster-admin"
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 RUN = uuid.uuid4().hex[:6]
 DATA = load_data(FAKE_CONNECT_DATA)
 TOKEN = DATA["tokens"][0]["token"]
@@ -66,17 +63,7 @@ CONNECT_FAULTS = {
 
 
 def playbook_env() -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not k.startswith("OP_")
-    }
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        OP_CONNECT_TOKEN=TOKEN,
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return env
+    return ansible_env(REPO, drop_prefixes=("OP_",), OP_CONNECT_TOKEN=TOKEN)
 
 
 def site_command(inventory: Path, *args: str) -> list[str]:

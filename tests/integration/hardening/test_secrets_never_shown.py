@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 import subprocess
 import sys
 import uuid
@@ -21,16 +20,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
 
 REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
 
 
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 RUN = uuid.uuid4().hex[:8]
 # Letters, digits and '-' only: the same in a URL (MLflow's backend store URI) as in plain text.
 SECRETS = {
@@ -102,18 +100,11 @@ def runs(testcluster, k8s, tmp_path_factory):
         directory.mkdir()
     outputs = {}
     with FakeConnectServer(data) as server:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not k.startswith("OP_")
-        }
-        env.update(
-            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
+        env = ansible_env(
+            REPO,
+            drop_prefixes=("OP_",),
             ANSIBLE_LOCAL_TEMP=str(temp["local-tmp"]),
             ANSIBLE_REMOTE_TEMP=str(temp["remote-tmp"]),
-            PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             OP_CONNECT_HOST=server.url,
             OP_CONNECT_TOKEN=token,
         )

@@ -10,7 +10,6 @@ would: it converges, and a second run changes nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import uuid
@@ -18,13 +17,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from locked_venv import ensure_venv
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[3]
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
 
 def declared_minimums() -> dict[str, str]:
@@ -74,13 +73,7 @@ def test_the_minimum_set_brings_the_oldest_collections_galaxy_yml_allows(minimum
 @pytest.fixture(scope="module")
 def converged(minimum_venv, testcluster, k8s):
     namespace = f"minimum-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{minimum_venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    env = ansible_env(REPO, venv_bin=minimum_venv / "bin")
     variables = {"mlflow_namespace": namespace, "mlflow_kubeconfig": str(testcluster.kubeconfig)}
     command = [str(minimum_venv / "bin" / "ansible-playbook"), "site.yml", "-i", "inventories/local"]
     command += ["-e", json.dumps(variables)]

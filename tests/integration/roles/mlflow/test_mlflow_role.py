@@ -16,11 +16,9 @@ import base64
 import hashlib
 import http.client
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -30,6 +28,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pytest
 import yaml
+from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from local_pod import LocalContainer, stop
@@ -40,7 +39,6 @@ PLAYBOOK = HERE / "playbooks" / "converge.yml"
 RUNTIME_LOCK = REPO / "requirements" / "mlflow.txt"
 ROLE = REPO / "roles" / "mlflow"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-VENV_BIN = Path(sys.executable).parent
 
 EXTERNAL_HOST = "mlflow.localtest.me"  # inventories/local
 USERNAME = "mlflow@lab"
@@ -51,7 +49,6 @@ JOB_NAME = "mlflow-db-upgrade-" + DEFAULTS["mlflow_version"].replace(".", "-")
 # A made-up digest: the cluster's pods never pull (kwok), so any well-formed one does.
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 RECAP = re.compile(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
 
 def tail(text: str, chars: int = 6000) -> str:
@@ -159,15 +156,7 @@ def playbook(testcluster, repo_root):
             "mlflow_httproute_enabled": True,
             **(extra_vars or {}),
         }
-        env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-        env.update(
-            {
-                "ANSIBLE_CONFIG": str(repo_root / "ansible.cfg"),
-                "ANSIBLE_NOCOLOR": "1",
-                "ANSIBLE_FORCE_COLOR": "0",
-                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            }
-        )
+        env = ansible_env(repo_root)
         command = [
             str(VENV_BIN / "ansible-playbook"),
             str(PLAYBOOK),

@@ -15,19 +15,16 @@ taken away.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-VENV_BIN = Path(sys.executable).parent
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 API_SERVER = "192.0.2.10/32"
 S3 = "203.0.113.0/24"
 DEPLOYMENT_VARS = {
@@ -91,13 +88,7 @@ def intended_flows() -> dict[tuple[str, str], set]:
 
 
 def site_playbook(repo_root: Path, testcluster, namespace: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    env = ansible_env(repo_root)
     variables = {"mlflow_namespace": namespace, "mlflow_kubeconfig": str(testcluster.kubeconfig), **DEPLOYMENT_VARS}
     return subprocess.run(
         [

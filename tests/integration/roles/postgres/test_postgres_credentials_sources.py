@@ -13,12 +13,11 @@ One deployment per source (each a host of its own, in one run): converged at -vv
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from ansible_runs import KUBERNETES_ENV, VENV_BIN, failure_messages, recap, unique, write_inventory
+from ansible_runs import ansible_env, ansible_playbook, failure_messages, recap, unique, write_inventory
 from kubernetes import client
 from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
@@ -42,26 +41,8 @@ PASSWORD = ITEM["password"]
 
 def run_playbook(repo_root: Path, inventory: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The role's playbook (as test_postgres_role runs it), with no 1Password setting but those in `env`."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG") and not key.startswith("OP_")
-    }
-    clean.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        **(env or {}),
-    )
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    return ansible_playbook(
+        repo_root, PLAYBOOK, inventory, *args, env=ansible_env(repo_root, drop_prefixes=("OP_",), **(env or {}))
     )
 
 

@@ -9,7 +9,6 @@ ones pass with changed=0, each bad one fails with a message that names the objec
 from __future__ import annotations
 
 import copy
-import os
 import re
 import subprocess
 import sys
@@ -19,13 +18,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import recap
+from ansible_runs import VENV_BIN, ansible_env, recap
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 REPO = Path(__file__).resolve().parents[4]
-VENV_BIN = Path(sys.executable).parent
-KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 RUN = uuid.uuid4().hex[:6]
 PLAYBOOK = textwrap.dedent(
     """\
@@ -270,8 +267,7 @@ def posture_run(testcluster, k8s, tmp_path_factory):
         )
         playbook = work / "posture.yml"
         playbook.write_text(PLAYBOOK)
-        env = {k: v for k, v in os.environ.items() if k not in (*KUBERNETES_ENV, "ANSIBLE_CONFIG")}
-        env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        env = ansible_env(REPO)
         result = subprocess.run(
             [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), "--forks", "6"],
             cwd=REPO,

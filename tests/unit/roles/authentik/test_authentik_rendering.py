@@ -11,7 +11,6 @@ runs the same way (playbooks/preflight.yml), a host per bad input.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import authentik_blueprints
 import pytest
 import yaml
-from ansible_runs import failure_messages
+from ansible_runs import ansible_env, ansible_playbook, failure_messages
 from authentik_entries import Importer, seed_flows
 
 HERE = Path(__file__).resolve().parent
@@ -70,25 +69,10 @@ CASES = {
 }
 
 
-def ansible_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """One of this folder's playbooks, from the checkout with its ansible.cfg; stdout and stderr merged."""
-    venv_bin = Path(sys.executable).parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_AUTH_", "KUBECONFIG", "ANSIBLE_"))}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
-    )
-    return subprocess.run(
-        [str(venv_bin / "ansible-playbook"), str(HERE / "playbooks" / playbook), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def run_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
+    """One of this folder's playbooks, from the checkout, with none of the caller's Ansible settings."""
+    env = ansible_env(repo_root, drop_prefixes=("ANSIBLE_", "K8S_AUTH_"))
+    return ansible_playbook(repo_root, HERE / "playbooks" / playbook, inventory, *args, timeout=600, env=env)
 
 
 def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
@@ -108,7 +92,7 @@ def rendered(repo_root, tmp_path_factory) -> dict[str, dict[str, str]]:
     work = tmp_path_factory.mktemp("authentik-render")
     inventory = write_inventory(work / "hosts.yml", CASES)
 
-    result = ansible_playbook(
+    result = run_playbook(
         repo_root, "render.yml", inventory, "-e", f"render_dir={work}", "-e", f"templates_dir={TEMPLATES}"
     )
 
@@ -348,7 +332,7 @@ def test_preflight_names_the_variable_of_bad_input(repo_root, tmp_path):
     hosts = {name: {**GOOD, **host_vars} for name, (host_vars, _expected) in BAD_INPUT.items()}
     inventory = write_inventory(tmp_path / "hosts.yml", hosts)
 
-    result = ansible_playbook(repo_root, "preflight.yml", inventory)
+    result = run_playbook(repo_root, "preflight.yml", inventory)
 
     messages = failure_messages(result.stdout)
     recap = dict(

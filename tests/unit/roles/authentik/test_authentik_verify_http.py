@@ -19,7 +19,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_authentik_rendering import ansible_playbook, failure_messages, write_inventory
+from ansible_runs import failure_messages
+from test_authentik_rendering import run_playbook, write_inventory
 
 AUTHENTIK = "https://authentik.example.com"
 USER, APP_PASSWORD = "alice", "app-password-0123456789"  # made up, accepted by the stand-in only
@@ -83,7 +84,7 @@ def test_the_redirect_to_authentik_and_the_api_login_are_checked(repo_root, tmp_
     }
     inventory = write_inventory(tmp_path / "hosts.yml", hosts)
 
-    result = ansible_playbook(repo_root, "verify_http.yml", inventory)
+    result = run_playbook(repo_root, "verify_http.yml", inventory)
 
     messages = {host: " ".join(found) for host, found in failure_messages(result.stdout).items()}
     assert sorted(messages) == ["no_login", "other_authentik", "wrong_password"], result.stdout[-6000:]

@@ -9,7 +9,6 @@ same way (playbooks/preflight.yml), a host per bad input.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import failure_messages
+from ansible_runs import ansible_env, ansible_playbook, failure_messages
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
@@ -110,25 +109,10 @@ CASES = {
 # --- running the playbooks -----------------------------------------------------------------
 
 
-def ansible_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """One of this folder's playbooks, from the checkout with its ansible.cfg; stdout and stderr merged."""
-    venv_bin = Path(sys.executable).parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8S_AUTH_", "KUBECONFIG", "ANSIBLE_"))}
-    env.update(
-        ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
-    )
-    return subprocess.run(
-        [str(venv_bin / "ansible-playbook"), str(HERE / "playbooks" / playbook), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def run_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
+    """One of this folder's playbooks, from the checkout, with none of the caller's Ansible settings."""
+    env = ansible_env(repo_root, drop_prefixes=("ANSIBLE_", "K8S_AUTH_"))
+    return ansible_playbook(repo_root, HERE / "playbooks" / playbook, inventory, *args, timeout=600, env=env)
 
 
 def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
@@ -147,7 +131,7 @@ def rendered(repo_root, tmp_path_factory) -> dict[str, dict[str, list[dict]]]:
     work = tmp_path_factory.mktemp("networkpolicy-render")
     inventory = write_inventory(work / "hosts.yml", CASES)
 
-    result = ansible_playbook(
+    result = run_playbook(
         repo_root, "render.yml", inventory, "-e", f"render_dir={work}", "-e", f"templates_dir={TEMPLATES}"
     )
 
@@ -554,7 +538,7 @@ def test_preflight_accepts_good_input_and_names_the_variable_of_bad_input(repo_r
     }
     inventory = write_inventory(tmp_path / "hosts.yml", hosts)
 
-    result = ansible_playbook(repo_root, "preflight.yml", inventory)
+    result = run_playbook(repo_root, "preflight.yml", inventory)
 
     messages = failure_messages(result.stdout)
     recap = dict(
