@@ -33,9 +33,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     CONNECTION_SPEC,
-    CONTEXT_VARIABLE,
-    KUBECONFIG_VARIABLE,
-    setting,
+    open_kube,
 )
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
@@ -137,11 +135,7 @@ class ActionModule(ControllerAction):
     def _kube(self, args: dict, task_vars: dict) -> Kube:
         template = self._templar.template
         try:
-            return Kube.connect(
-                setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
-                setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
-                self._task.action,
-            )
+            return open_kube(args, task_vars, template, self._task.action)
         except KubeError as error:
             raise Failed(str(error)) from None
 

@@ -26,12 +26,10 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_verify im
     found_everything,
     link_problem,
 )
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     CONNECTION_SPEC,
-    CONTEXT_VARIABLE,
-    KUBECONFIG_VARIABLE,
-    setting,
+    open_kube,
 )
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
@@ -96,11 +94,7 @@ class ActionModule(ControllerAction):
         template = self._templar.template
         path = f"/api/v1/namespaces/{configmap['namespace']}/configmaps/{configmap['name']}"
         try:
-            kube = Kube.connect(
-                setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
-                setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
-                self._task.action,
-            )
+            kube = open_kube(args, task_vars, template, self._task.action)
             live = kube.get(path)
         except KubeError as error:
             return f"Cannot read {path} from the cluster: {error}"

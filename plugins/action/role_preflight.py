@@ -19,9 +19,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
     CLUSTER_INFO_FACT,
     CONNECTION_SPEC,
-    CONTEXT_VARIABLE,
-    KUBECONFIG_VARIABLE,
-    setting,
+    open_kube,
     shown,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import CHECKS
@@ -43,11 +41,7 @@ def cluster_for(args: dict, values, task_vars: dict, template, agent: str | None
         apis = info.get("apis") if CLUSTER_INFO_FACT in values else None
 
     def connect() -> Kube:
-        return Kube.connect(
-            setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
-            setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
-            agent,
-        )
+        return open_kube(args, task_vars, template, agent)
 
     return Cluster(apis, connect, context=info.get("context"))
 

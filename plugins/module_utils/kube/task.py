@@ -32,14 +32,19 @@ def setting(args: dict, name: str, task_vars: dict, variable: str, template) -> 
     return template(value) if value is not None else None
 
 
-def connect(args: dict, task_vars: dict, template, agent: str | None = None) -> tuple[Kube, Resources]:
-    """A connection to the target's API server and the kinds it serves (discovered when not known);
+def open_kube(args: dict, task_vars: dict, template, agent: str | None = None) -> Kube:
+    """A connection to the target's API server, from the task's options or else the inventory's variables;
     `agent`, the task's action, follows the collection's name in the requests' User-Agent."""
-    kube = Kube.connect(
+    return Kube.connect(
         setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, template),
         setting(args, "context", task_vars, CONTEXT_VARIABLE, template),
         agent,
     )
+
+
+def connect(args: dict, task_vars: dict, template, agent: str | None = None) -> tuple[Kube, Resources]:
+    """open_kube, and the kinds the server serves (discovered when the run does not know them)."""
+    kube = open_kube(args, task_vars, template, agent)
     apis = args.get("apis")
     if apis is None:
         info = task_vars.get(CLUSTER_INFO_FACT)
