@@ -9,7 +9,6 @@ module process, the Kubernetes client imported once per run. See plugins/modules
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -22,7 +21,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import FIELD_MANAGER, Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import FAILED, READY, wait_for
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -72,7 +71,7 @@ class ActionModule(ControllerAction):
         for item in args["definitions"]:
             declared.extend(_documents(item, "definitions") if isinstance(item, str) else [item] if item else [])
         # Plain data from here on: Ansible's tagged strings and mappings stay out of the engine.
-        return json.loads(json.dumps(declared))
+        return plain(declared)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -93,7 +92,7 @@ class ActionModule(ControllerAction):
                 check_mode,
                 args["field_manager"],
                 prune,
-                known=json.loads(json.dumps(args["known"])),
+                known=plain(args["known"]),
             )
         except ApplyError as error:
             done = error.outcomes

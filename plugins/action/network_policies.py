@@ -9,14 +9,12 @@ there); the rules are in module_utils/network_policies.py. See plugins/modules/n
 
 from __future__ import annotations
 
-import json
-
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.homelab.mlflow.plugins.module_utils import network_policies
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -37,10 +35,10 @@ class ActionModule(ControllerAction):
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         # Plain data from here on: Ansible's tagged strings and mappings stay out of the comparison.
-        declared = json.loads(json.dumps(args["declared"]))
+        declared = plain(args["declared"])
         requests: dict = {}
         if args["current"] is not None:
-            live = json.loads(json.dumps(args["current"]))
+            live = plain(args["current"])
         else:
             try:
                 kube, resources = connect(args, task_vars, self._templar.template, self._task.action)

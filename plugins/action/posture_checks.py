@@ -21,7 +21,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import ABSENT, differences, holds, is_noise
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
 
 OBJECT_SPEC = {
     "api_version": {"type": "str"},
@@ -133,7 +133,7 @@ class ActionModule(ControllerAction):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
-            reader = Reader(kube, resources, args["namespace"], json.loads(json.dumps(args["known"])))
+            reader = Reader(kube, resources, args["namespace"], plain(args["known"]))
             problems = [problem for problem in self._problems(reader, args) if problem]
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None
@@ -172,7 +172,7 @@ class ActionModule(ControllerAction):
             kind = posture.default_deny_kind(deny["kind"], reader.resources.serves)
             policy = reader.get(reader.ref(kind, deny["name"], deny["api_version"]))
             yield posture.default_deny_problem(namespace, kind, deny["name"], policy, variables)
-        for declared in json.loads(json.dumps(args["as_declared"])):
+        for declared in plain(args["as_declared"]):
             ref = Ref.of(declared, namespace)
             yield _not_as_declared(ref.label, reader.get(reader.ref(ref.kind, ref.name, ref.api_version)), declared)
         for item in args["admits_pods_of"]:

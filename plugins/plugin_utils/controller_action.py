@@ -5,7 +5,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from ansible.plugins.action import ActionBase
+
+
+def plain(value: Any) -> Any:
+    """The value as plain JSON data: Ansible's tagged strings and mappings stay out of the code that
+    compares, hashes or dumps it."""
+    return json.loads(json.dumps(value))
 
 
 class ControllerAction(ActionBase):
