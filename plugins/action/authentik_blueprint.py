@@ -9,24 +9,41 @@ and the authentik-client classes imported once per run, when Ansible loads the a
 
 from __future__ import annotations
 
-import json
+import copy
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
     AUTHENTIK_CLIENT_IMPORT_ERROR,
+    AUTHENTIK_COMMON_ARGS,
     HAS_AUTHENTIK_CLIENT,
     HAS_YAML,
     YAML_IMPORT_ERROR,
     AuthentikError,
-    blueprint_argument_spec,
     blueprint_summary,
     client_from_params,
     ensure_blueprint_absent,
     ensure_blueprint_present,
 )
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
+
+
+def argument_spec() -> dict:
+    """The options documented in plugins/modules/authentik_blueprint.py."""
+    spec = copy.deepcopy(AUTHENTIK_COMMON_ARGS)
+    spec.update(
+        name={"type": "str", "required": True},
+        content={"type": "raw"},
+        context={"type": "dict", "default": {}},
+        enabled={"type": "bool", "default": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        apply={"type": "str", "choices": ["on_change", "always"], "default": "on_change"},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "float", "default": 120.0},
+        wait_sleep={"type": "float", "default": 1.0},
+    )
+    return spec
 
 
 class ActionModule(ControllerAction):
@@ -34,14 +51,14 @@ class ActionModule(ControllerAction):
         result = super().run(tmp, task_vars)
         del tmp
         _validation, args = self.validate_argument_spec(
-            argument_spec=blueprint_argument_spec(), required_if=[("state", "present", ("content",))]
+            argument_spec=argument_spec(), required_if=[("state", "present", ("content",))]
         )
         if not HAS_AUTHENTIK_CLIENT:
             raise AnsibleActionFail(f"{missing_required_lib('authentik-client')} ({AUTHENTIK_CLIENT_IMPORT_ERROR})")
         if not HAS_YAML:
             raise AnsibleActionFail(f"{missing_required_lib('PyYAML')} ({YAML_IMPORT_ERROR})")
         # Plain data from here on: Ansible's tagged strings and mappings stay out of the YAML the blueprint is kept in.
-        params = json.loads(json.dumps(args))
+        params = plain(args)
         check_mode = bool(self._task.check_mode)
         try:
             client = client_from_params(params)

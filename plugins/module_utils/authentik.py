@@ -26,7 +26,6 @@ and `last_applied_hash` (sha512 of the content) say how it ended.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import importlib.util
@@ -155,23 +154,6 @@ AUTHENTIK_COMMON_ARGS = {
     "retries": {"type": "int", "default": 5},
     "retry_delay": {"type": "float", "default": 1.0},
 }
-
-
-def blueprint_argument_spec():
-    """The options of homelab.mlflow.authentik_blueprint (documented in plugins/modules/authentik_blueprint.py)."""
-    spec = copy.deepcopy(AUTHENTIK_COMMON_ARGS)
-    spec.update(
-        name={"type": "str", "required": True},
-        content={"type": "raw"},
-        context={"type": "dict", "default": {}},
-        enabled={"type": "bool", "default": True},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        apply={"type": "str", "choices": ["on_change", "always"], "default": "on_change"},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "float", "default": 120.0},
-        wait_sleep={"type": "float", "default": 1.0},
-    )
-    return spec
 
 
 # Statuses worth another try: the server or a proxy in front of it is overloaded or restarting.
