@@ -14,7 +14,10 @@ shift || true
 bin=.venv/bin
 cluster_dir=${HOMELAB_TESTCLUSTER_DIR:-.testcluster}
 state=$cluster_dir/local-mlflow
+# What changed, what failed and the deployment summary, not a line per task (plugins/callback/concise.py).
+export ANSIBLE_STDOUT_CALLBACK=${ANSIBLE_STDOUT_CALLBACK:-homelab.mlflow.concise}
 
+echo "First run: site.yml deploys the stack (only the tasks that change something are shown)."
 "$bin/ansible-playbook" site.yml -i "$inventory" "$@"
 
 echo

@@ -13,8 +13,8 @@ author: homelab.mlflow maintainers (!UNKNOWN)
 version_added: 0.1.0
 short_description: Sum up what a run of homelab.mlflow deployed and where, and which checks ran
 description:
-  - Builds the lines that end C(playbooks/site.yml) - the namespace and its cluster, the network
-    policies, the PostgreSQL cluster, the artifacts claim, MLflow's addresses, the single sign-on
+  - Builds the lines that end C(playbooks/site.yml) and C(playbooks/verify.yml) - the namespace and
+    its cluster, the network policies, the PostgreSQL cluster, the artifacts claim, MLflow's addresses, the single sign-on
     and MLflow's HTTP API - from the role variables and the results the roles' verify tasks
     registered (C(networkpolicy_verify_policies), C(postgres_verify_cluster),
     C(storage_verify_claim), C(authentik_verify_info), C(authentik_verify_login)).
