@@ -57,8 +57,11 @@ collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@test "$$(readlink $(COLLECTION_LINK))" = ../../.. || ln -sfn ../../.. $(COLLECTION_LINK)
 
+# ansible-lint records every Python warning of its run past the venv's filters (WARNING_FILTERS) and
+# logs it: the one upstream DSA deprecation named there is dropped from its stderr here too.
+UPSTREAM_LINT_NOISE := CryptographyDeprecationWarning DSA is deprecated
 lint: setup ## ansible-lint (production profile), ruff, yamllint
-	$(VENV_BIN)/ansible-lint
+	$(VENV_BIN)/ansible-lint 2> >(grep -v '$(UPSTREAM_LINT_NOISE)' >&2)
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
 	$(VENV_BIN)/yamllint .
