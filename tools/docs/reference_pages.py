@@ -45,8 +45,8 @@ def plugin_block(plugin: Plugin, page_of: PageOf) -> str:
     if doc.get("options"):
         parts += ["### Options", options_table(doc["options"], page_of, subject)]
     if doc.get("positional"):
-        positional = doc["positional"]
-        names = positional if isinstance(positional, list) else [positional]
+        positional = doc["positional"]  # a list, or the names in one string separated by commas
+        names = positional if isinstance(positional, list) else [name.strip() for name in positional.split(",")]
         parts.append("Positional: " + ", ".join(code(name) for name in names) + ".")
     attributes = doc.get("attributes") or {}
     if attributes:

@@ -83,6 +83,12 @@ def test_a_plugin_block_leaves_out_what_its_documentation_lacks():
     assert block == "## Reference\n\nIs a CIDR. Generated from `plugins/test/cidr.py` by `make docs`.\n"
 
 
+def test_positional_arguments_given_as_one_string_are_listed_each():
+    plugin = Plugin(type="filter", name="q", source="s", doc={"short_description": "Q", "positional": "_input, safe"})
+
+    assert "Positional: `_input`, `safe`." in plugin_block(plugin, page_of)
+
+
 def test_the_indexes_list_every_role_and_plugin_by_kind():
     roles = [Role(name="web", source="s", entry_points={"main": {"short_description": "Serves."}})]
     plugins = [
