@@ -10,17 +10,17 @@ def page_of(kind, name):
     return f"{name}_{kind}.md"
 
 
+def web_role(**entry_points: dict) -> Role:
+    return Role(name="web", source="roles/web/meta/argument_specs.yml", entry_points=entry_points)
+
+
 def test_a_role_block_has_its_entry_point_summary_description_and_variables():
-    role = Role(
-        name="web",
-        source="roles/web/meta/argument_specs.yml",
-        entry_points={
-            "main": {
-                "short_description": "Serve C(web).",
-                "description": ["Applies it.", "Verifies it."],
-                "options": {"web_port": {"type": "int", "default": 80, "description": "Port."}},
-            }
-        },
+    role = web_role(
+        main={
+            "short_description": "Serve C(web).",
+            "description": ["Applies it.", "Verifies it."],
+            "options": {"web_port": {"type": "int", "default": 80, "description": "Port."}},
+        }
     )
 
     block = role_block(role, page_of)
@@ -31,11 +31,7 @@ def test_a_role_block_has_its_entry_point_summary_description_and_variables():
 
 
 def test_a_role_with_several_entry_points_has_a_heading_for_each():
-    role = Role(
-        name="web",
-        source="roles/web/meta/argument_specs.yml",
-        entry_points={"main": {"short_description": "Main."}, "verify": {"short_description": "Checks."}},
-    )
+    role = web_role(main={"short_description": "Main."}, verify={"short_description": "Checks."})
 
     block = role_block(role, page_of)
 
