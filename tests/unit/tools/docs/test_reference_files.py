@@ -128,3 +128,13 @@ def test_written_pages_are_current_and_a_changed_source_makes_them_stale(repo):
     assert stale(plan(Reference(roles=[role("web", "Another port.")], plugins=[module("apply")]), repo), repo) == [
         Path("docs/roles/web.md")
     ]
+
+
+def test_a_plugin_in_a_subfolder_has_its_dotted_name_in_the_markers(repo):
+    (repo / "docs/plugins/cloud.md").write_text("# Cloud\n\n" + block_markers("module", "cloud.apply", "x") + "\n")
+
+    planned = pages(plan(Reference(roles=[], plugins=[module("cloud.apply")]), repo))
+
+    assert "docs/plugins/cloud.apply.md" not in planned
+    assert "# Module" not in planned["docs/plugins/cloud.md"]
+    assert "cloud.apply. Generated from `plugins/modules/cloud.apply.py`" in planned["docs/plugins/cloud.md"]
