@@ -33,7 +33,7 @@ DIST ?= dist
 # The venv's tools first, also for the programs they start (ansible-lint runs ansible-playbook).
 export PATH := $(CURDIR)/$(VENV_BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit test demo build ee bench clean distclean lock lock-check \
+.PHONY: help setup lint sanity unit test docs demo build ee bench clean distclean lock lock-check \
 	cluster-up cluster-down cluster-status collection-link sanity-pip-bootstrap
 
 help: ## list the targets
@@ -86,6 +86,11 @@ sanity-pip-bootstrap: setup
 
 unit: setup ## unit tests (no cluster needed)
 	$(VENV_BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# The reference in docs/roles and docs/plugins, from the roles' argument_specs and the plugins' documentation as
+# ansible-doc reads them (tools/docs); hand-written prose around the generated blocks stays as it is.
+docs: setup ## write the reference pages of docs/roles and docs/plugins anew from the sources
+	$(VENV_PYTHON) tools/docs/generate_reference.py
 
 # One pytest run over tests/unit and tests/integration, so one closing count line sums them
 # up; the integration tests start the local cluster themselves.

@@ -11,7 +11,8 @@ version_added: 0.1.0
 short_description: Percent-encode a string for one component of a URL
 description:
   - Percent-encodes every character of the input except ASCII letters, digits and C(_.-~), and
-    except the characters listed in O(safe), the same as Python's C(urllib.parse.quote(value, safe=safe)).
+    except the characters listed in O(safe), the same as Python's C(urllib.parse.quote) with O(safe)
+    as its C(safe) argument.
   - With the default O(safe) (none), the result can be placed in any single part of a URL - the user
     or password of the authority, a path segment, a query value - and decodes back to the input, whatever
     characters it holds (C(@), C(:), C(/), C(#), C(%), C(?), spaces, quotes, non-ASCII text as UTF-8).

@@ -23,7 +23,7 @@ description:
     run (C(dryRun=All)); an object whose namespace does not exist yet is reported as to be created.
   - With C(--diff), one diff per changed object, headed by its kind, namespace and name, without
     C(managedFields), status and other server bookkeeping, and with every Secret value hidden (a
-    changed one shown as C((hidden, changed))).
+    changed one shown as V((hidden, changed\))).
   - A Job that exists is left as it is (its template cannot change); a failed one is deleted and
     created again.
 options:
