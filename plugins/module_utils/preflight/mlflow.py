@@ -1,11 +1,18 @@
 # Copyright (c) homelab.mlflow maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""homelab.mlflow.mlflow before it writes: the APIs its options need, and the database credentials Secret."""
+"""homelab.mlflow.mlflow before it writes: the APIs its options need, the database credentials Secret, and the
+release whose schema migration the namespace holds (an older mlflow_version is refused)."""
 
 from __future__ import annotations
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import as_bool
+from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_releases import (
+    MIGRATION_JOB_SELECTOR,
+    is_downgrade,
+    is_upgrade,
+    newest_migrated,
+)
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.cluster import Cluster
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.outcome import Outcome, cluster_info_missing
 
@@ -32,7 +39,28 @@ def check(values, cluster: Cluster) -> Outcome:
         )
     if not _credentials_written_in_this_play(values):
         _check_credentials_secret(values, cluster, outcome)
+    _check_release(values, cluster, outcome)
     return outcome
+
+
+def _check_release(values, cluster: Cluster, outcome: Outcome) -> None:
+    """An older release than the newest completed migration cannot read the schema, and MLflow has no way back.
+
+    The facts say which release the schema is at (None: no migration has completed here) and whether this run
+    upgrades it."""
+    wanted, namespace = str(values["mlflow_version"]), values["mlflow_namespace"]
+    jobs = cluster.list("batch/v1", "Job", namespace, labels=MIGRATION_JOB_SELECTOR)
+    migrated = newest_migrated(jobs)
+    outcome.facts.update(migrated_release=migrated, upgrade=is_upgrade(wanted, migrated))
+    if is_downgrade(wanted, migrated):
+        outcome.add(
+            "mlflow_version",
+            f"mlflow_version is {wanted}, but the database in namespace {namespace} was migrated to MLflow {migrated} "
+            f"(its migration Job completed there): MLflow {wanted} does not know that schema, and MLflow cannot "
+            f"migrate back. Set mlflow_version to {migrated} or newer; to go back to {wanted} for good, restore the "
+            "database from the backup taken before the upgrade and delete the newer release's migration Job "
+            "(docs/upgrades.md).",
+        )
 
 
 def _credentials_written_in_this_play(values) -> bool:

@@ -803,3 +803,26 @@ def test_preflight_refuses_settings_that_cannot_work(namespace, playbook, extra_
     assert failed[failed.rindex("TASK [") :].startswith("TASK [homelab.mlflow.mlflow : Check"), tail(run.stdout)
     assert variable in " ".join(run.stdout[run.stdout.rindex("fatal: [") :].split())
     assert changed(run.stdout) == 0
+
+
+def test_an_older_release_than_the_migrated_schema_is_refused_before_any_write(
+    testcluster, namespace, database, workloads, playbook
+):
+    """The module's first run migrated the database to the default release: going back is refused by the
+    preflight, naming both releases, and nothing in the namespace is written."""
+    migrated = DEFAULTS["mlflow_version"]
+    older = "3.10.1"
+    mark = testcluster.audit.mark()
+
+    run = playbook(namespace, extra_vars={"postgres_database": database, "mlflow_version": older})
+
+    assert run.returncode != 0
+    message = " ".join(run.stdout[run.stdout.rindex("fatal: [") :].split())
+    assert f"mlflow_version is {older}, but the database in namespace {namespace} was migrated to MLflow {migrated}" in (
+        message
+    ), tail(run.stdout)
+    assert "restore the database from the backup taken before the upgrade" in message
+    assert changed(run.stdout) == 0
+    assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=namespace) == []
+    # It did look: the migration Jobs were listed.
+    assert any(r.resource == "batch/jobs" for r in testcluster.audit.requests(mark, namespace=namespace))

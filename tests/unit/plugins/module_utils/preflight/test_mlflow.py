@@ -15,7 +15,10 @@ VALUES = {
     "mlflow_servicemonitor_enabled": False,
     "postgres_credentials_secret": "mlflow-secrets",
     "postgres_credentials_secret_managed": False,
+    "mlflow_version": "3.17.2",
 }
+# The play writes the credentials Secret: the checks below read only the migration Jobs.
+MANAGED = {**VALUES, "postgres_credentials_secret_managed": True}
 
 
 def encoded(text: str) -> str:
@@ -64,4 +67,46 @@ def test_a_secret_the_play_writes_is_not_read(kube, cluster_of):
 
     assert mlflow.check({**values, "postgres_credentials_source": "variables"}, cluster_of()).problems == []
     assert mlflow.check({**VALUES, "postgres_credentials_secret_managed": "yes"}, cluster_of()).problems == []
-    assert kube.sent == []
+    assert [path for _method, path in kube.sent if "/secrets" in path] == []
+
+
+JOBS = "/apis/batch/v1/namespaces/ns/jobs"
+
+
+def migration_job(version: str) -> dict:
+    labels = {
+        "app.kubernetes.io/name": "mlflow",
+        "app.kubernetes.io/component": "db-upgrade",
+        "app.kubernetes.io/version": version,
+    }
+    name = f"mlflow-db-upgrade-{version.replace('.', '-')}"
+    return {
+        "metadata": {"name": name, "namespace": "ns", "labels": labels},
+        "status": {"conditions": [{"type": "Complete", "status": "True"}]},
+    }
+
+
+def test_an_older_release_than_the_migrated_schema_is_refused(kube, cluster_of):
+    for version in ("3.9.0", "3.17.2"):
+        kube.add(f"{JOBS}/{migration_job(version)['metadata']['name']}", migration_job(version))
+
+    (problem,) = mlflow.check({**MANAGED, "mlflow_version": "3.10.1"}, cluster_of()).problems
+
+    assert problem.variable == "mlflow_version"
+    assert "mlflow_version is 3.10.1, but the database in namespace ns was migrated to MLflow 3.17.2" in problem.message
+    assert "restore the database from the backup taken before the upgrade" in problem.message
+    assert all(method == "GET" for method, _path in kube.sent)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "migrated", "upgrade"),
+    [("3.17.2", None, False), ("3.17.2", "3.17.2", False), ("3.17.2", "3.10.1", True)],
+)
+def test_the_facts_say_where_the_schema_is_and_whether_this_run_upgrades_it(kube, cluster_of, wanted, migrated, upgrade):
+    if migrated:
+        kube.add(f"{JOBS}/{migration_job(migrated)['metadata']['name']}", migration_job(migrated))
+
+    outcome = mlflow.check({**MANAGED, "mlflow_version": wanted}, cluster_of())
+
+    assert outcome.problems == []
+    assert outcome.facts == {"migrated_release": migrated, "upgrade": upgrade}
