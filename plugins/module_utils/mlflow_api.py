@@ -29,16 +29,43 @@ class ApiCheckError(Exception):
 
 @dataclass
 class MlflowApi:
-    """MLflow's REST API at one base URL."""
+    """MLflow's REST API at one base URL.
+
+    A server that reads from database standbys (read replicas) may not find what it has just written until the
+    standby replays it: an answer RESOURCE_DOES_NOT_EXIST is asked again for up to `replica_lag` seconds.
+    """
 
     base: str
     send: Send
+    replica_lag: float = 10
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self):
         self.base = self.base.rstrip("/")
 
-    def call(self, method: str, path: str, payload=None, *, data: bytes | None = None, ok=(200,)) -> tuple[int, bytes]:
-        headers = {}
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload=None,
+        *,
+        data: bytes | None = None,
+        ok=(200,),
+        headers: dict | None = None,
+    ) -> tuple[int, bytes]:
+        deadline = self.clock() + self.replica_lag
+        while True:
+            status, body = self._call_once(method, path, payload, data, headers)
+            if status in ok or not _not_found_yet(status, body) or self.clock() >= deadline:
+                break
+            self.sleep(0.2)
+        if status not in ok:
+            raise ApiCheckError(f"{method} {self.base}{path} answered {status}: {_excerpt(body)}")
+        return status, body
+
+    def _call_once(self, method, path, payload, data, extra_headers) -> tuple[int, bytes]:
+        headers = dict(extra_headers or {})
         if payload is not None:
             data = json.dumps(payload).encode()
             headers["Content-Type"] = "application/json"
@@ -46,19 +73,21 @@ class MlflowApi:
             headers["Content-Type"] = "text/plain"
         url = f"{self.base}{path}"
         try:
-            status, body = self.send(method, url, data, headers)
+            return self.send(method, url, data, headers)
         except OSError as error:
             raise ApiCheckError(f"{method} {url} got no answer: {error}") from None
-        if status not in ok:
-            raise ApiCheckError(f"{method} {url} answered {status}: {_excerpt(body)}")
-        return status, body
 
-    def json(self, method: str, path: str, payload=None) -> dict:
-        _status, body = self.call(method, path, payload)
+    def json(self, method: str, path: str, payload=None, *, ok=(200,), headers: dict | None = None) -> dict:
+        _status, body = self.call(method, path, payload, ok=ok, headers=headers)
         try:
             return json.loads(body or b"{}")
         except ValueError:
             raise ApiCheckError(f"{method} {self.base}{path} answered with no JSON: {_excerpt(body)}") from None
+
+
+def _not_found_yet(status: int, body: bytes) -> bool:
+    """MLflow's answer for an object it does not find (yet, when a standby lags)."""
+    return status == 404 and b"RESOURCE_DOES_NOT_EXIST" in (body or b"")
 
 
 def _excerpt(body: bytes | str, chars: int = 200) -> str:

@@ -176,3 +176,58 @@ def test_a_failed_clean_up_after_a_passing_check_fails_too():
 )
 def test_the_artifact_path_drops_the_scheme_and_host(uri, path):
     assert artifact_path(uri) == path
+
+
+NOT_FOUND = (404, b'{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No Experiment with id=1 exists"}')
+
+
+class LaggingStandby(FakeMlflow):
+    """Reads from a standby that has not yet replayed the experiment: creating a run finds it only later."""
+
+    def __init__(self, lagging_answers: int):
+        super().__init__()
+        self.lagging_answers = lagging_answers
+
+    def __call__(self, method, url, body, headers):
+        if urlsplit(url).path == "/api/2.0/mlflow/runs/create" and self.lagging_answers:
+            self.lagging_answers -= 1
+            self.calls.append((method, urlsplit(url).path))
+            return NOT_FOUND
+        return super().__call__(method, url, body, headers)
+
+
+class Clock:
+    def __init__(self):
+        self.now, self.slept = 0.0, []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_what_a_lagging_standby_does_not_find_yet_is_asked_again():
+    fake, clock = LaggingStandby(lagging_answers=3), Clock()
+    api = MlflowApi(BASE, fake, replica_lag=10, sleep=clock.sleep, clock=lambda: clock.now)
+
+    smoke_test(api, "homelab-mlflow-verify-x", clock_ms)
+
+    assert fake.calls.count(("POST", "/api/2.0/mlflow/runs/create")) == 4
+    assert len(clock.slept) == 3
+
+
+def test_what_is_still_not_found_after_the_lag_fails():
+    fake, clock = LaggingStandby(lagging_answers=1000), Clock()
+    api = MlflowApi(BASE, fake, replica_lag=2, sleep=clock.sleep, clock=lambda: clock.now)
+
+    with pytest.raises(ApiCheckError, match=r"runs/create answered 404: .*RESOURCE_DOES_NOT_EXIST"):
+        smoke_test(api, "x", clock_ms)
+    assert 2 <= clock.now < 2.5
+
+
+def test_other_errors_are_not_asked_again():
+    fake, clock = FakeMlflow(broken={("POST", "/api/2.0/mlflow/runs/create"): (500, b"boom")}), Clock()
+    api = MlflowApi(BASE, fake, sleep=clock.sleep, clock=lambda: clock.now)
+
+    with pytest.raises(ApiCheckError, match="answered 500"):
+        smoke_test(api, "x", clock_ms)
+    assert clock.slept == []
