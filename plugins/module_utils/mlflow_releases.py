@@ -38,11 +38,7 @@ def _complete(job: dict) -> bool:
 
 def migrated_releases(jobs: list[dict]) -> list[str]:
     """The releases whose migration Job completed, oldest first; Jobs without a release label are not counted."""
-    versions = {
-        ((job.get("metadata") or {}).get("labels") or {}).get(VERSION_LABEL)
-        for job in jobs
-        if _complete(job)
-    }
+    versions = {((job.get("metadata") or {}).get("labels") or {}).get(VERSION_LABEL) for job in jobs if _complete(job)}
     known = [version for version in versions if version and release_key(version) is not None]
     return sorted(known, key=release_key)
 

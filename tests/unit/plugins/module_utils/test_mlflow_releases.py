@@ -16,7 +16,10 @@ def migration_job(version: str | None, complete: bool = True, failed: bool = Fal
         conditions.append({"type": "Complete", "status": "True"})
     if failed:
         conditions.append({"type": "Failed", "status": "True"})
-    return {"metadata": {"name": f"mlflow-db-upgrade-{version}", "labels": labels}, "status": {"conditions": conditions}}
+    return {
+        "metadata": {"name": f"mlflow-db-upgrade-{version}", "labels": labels},
+        "status": {"conditions": conditions},
+    }
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,9 @@ def test_an_older_release_than_the_migrated_schema_is_refused(kube, cluster_of):
     ("wanted", "migrated", "upgrade"),
     [("3.17.2", None, False), ("3.17.2", "3.17.2", False), ("3.17.2", "3.10.1", True)],
 )
-def test_the_facts_say_where_the_schema_is_and_whether_this_run_upgrades_it(kube, cluster_of, wanted, migrated, upgrade):
+def test_the_facts_say_where_the_schema_is_and_whether_this_run_upgrades_it(
+    kube, cluster_of, wanted, migrated, upgrade
+):
     if migrated:
         kube.add(f"{JOBS}/{migration_job(migrated)['metadata']['name']}", migration_job(migrated))
 
