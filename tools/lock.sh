@@ -16,7 +16,7 @@ check=false
 [ "${1:-}" = "--check" ] && check=true
 
 # In dependency order: a lock is the constraint of the ones after it (dev.in reads runtime.txt).
-locks=(runtime dev bench mlflow minimum)
+locks=(runtime dev bench mlflow mlflow-previous minimum)
 
 # Further options of uv pip compile, e.g. LOCK_ARGS=--upgrade.
 read -r -a extra_args <<<"${LOCK_ARGS:-}"

@@ -23,12 +23,14 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_api import (
     smoke_test,
     wait_for_health,
 )
+from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_workspaces import workspace_check
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "url": {"type": "str", "required": True},
     "validate_certs": {"type": "bool", "default": True},
     "smoke_test": {"type": "bool", "default": True},
+    "workspaces": {"type": "bool", "default": False},
     "health_timeout": {"type": "int", "default": 60},
     "hint": {"type": "str", "default": ""},
 }
@@ -70,12 +72,14 @@ class ActionModule(ControllerAction):
         except ApiCheckError as error:
             result.update(failed=True, msg=" ".join(part for part in (str(error), args["hint"]) if part))
             return result
-        if not args["smoke_test"]:
-            return result
         now = datetime.now(UTC)
-        name = f"homelab-mlflow-verify-{now:%Y%m%dT%H%M%SZ}-{secrets.randbelow(2**31)}"
         try:
-            result["smoke_test"] = dict(smoke_test(api, name, lambda: int(time.time() * 1000)), experiment=name)
+            if args["smoke_test"]:
+                name = f"homelab-mlflow-verify-{now:%Y%m%dT%H%M%SZ}-{secrets.randbelow(2**31)}"
+                result["smoke_test"] = dict(smoke_test(api, name, lambda: int(time.time() * 1000)), experiment=name)
+            if args["workspaces"]:
+                # Workspace names are lower-case DNS labels.
+                result["workspaces"] = workspace_check(api, f"homelab-mlflow-verify-{secrets.token_hex(6)}")
         except ApiCheckError as error:
             result.update(failed=True, msg=str(error))
         return result

@@ -20,6 +20,11 @@ description:
     finishes the run, reads run, artifact and listing back and compares them with what was written;
     then deletes artifact, run and experiment again, also when a check failed. Deleted experiments
     stay in the database until C(mlflow gc) purges them.
+  - With O(workspaces), creates a workspace and an experiment in it (header C(X-MLFLOW-WORKSPACE)), checks that
+    the experiment is found there and not in the workspace C(default), then deletes the workspace with what it
+    holds (C(mode=CASCADE)).
+  - A server that reads from database standbys may not find what it has just written yet - an answer
+    C(RESOURCE_DOES_NOT_EXIST) is asked again for up to 10 seconds.
   - Never reports a change. Requests are sent from the controller.
 options:
   url:
@@ -34,6 +39,10 @@ options:
     description: Whether to run the smoke test after C(/health).
     type: bool
     default: true
+  workspaces:
+    description: Whether to check MLflow's workspaces (the server runs with C(--enable-workspaces)).
+    type: bool
+    default: false
   health_timeout:
     description: Seconds to ask C(/health) before giving up.
     type: int
@@ -95,5 +104,16 @@ smoke_test:
       type: str
     artifact_uri:
       description: The run's artifact URI.
+      type: str
+workspaces:
+  description: What the workspace check made (and deleted again).
+  returned: when O(workspaces) is true and it passed
+  type: dict
+  contains:
+    workspace:
+      description: Name of the workspace.
+      type: str
+    experiment_id:
+      description: ID of the experiment made in it.
       type: str
 """

@@ -6,12 +6,16 @@ way the kubelet would: the migration Job's containers in order, then the Deploym
 with their commands as rendered by the role, their environment resolved from the cluster's
 Secrets, the database service mapped to a real local PostgreSQL (set up with the credentials
 from the cluster's Secret) and the volumes to local directories. The server's port is the only
-thing changed (5000 may be taken here).
+thing changed (5000 may be taken here). A server that reads from the database's standbys
+(MLFLOW_READ_REPLICA_BACKEND_STORE_URI) gets a local hot standby of that PostgreSQL for them.
 
     local_mlflow.py start --kubeconfig K --namespace N --state DIR   # prints {"url": ...}
+    local_mlflow.py upgrade --kubeconfig K --namespace N --state DIR # after the Deployment's release changed
     local_mlflow.py stop --state DIR
 
-`start` leaves the server and PostgreSQL running; `stop` stops both and removes DIR.
+`start` leaves the server and PostgreSQL running; `upgrade` replaces the server by the Deployment's release,
+after its migration Job ran against the same database; `stop` stops them and removes DIR. Each release runs
+with its own MLflow (tests/support/mlflow_runtime.py).
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import postgres_server
 from local_pod import LocalContainer
-from mlflow_runtime import ensure_runtime
+from mlflow_runtime import runtime_for
 
 SERVER_PORT_ARG = "--port=5000"
 HEALTH_TIMEOUT = 180
+PRIMARY_URI, READ_REPLICA_URI = "MLFLOW_BACKEND_STORE_URI", "MLFLOW_READ_REPLICA_BACKEND_STORE_URI"
 
 
 def free_port() -> int:
@@ -82,17 +87,28 @@ def map_database(uri: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
 
 
-def containers(api, namespace, pod_spec, specs, state: Path, database_port: int) -> list[LocalContainer]:
+def containers(api, namespace, pod_spec, specs, state: Path, database_ports: dict[str, int]) -> list[LocalContainer]:
+    """The pod's containers, ready to run here; each database URI variable named in `database_ports` goes to
+    the local server on that port."""
     volumes = local_volumes(pod_spec, state)
     workdir = state / "workdir"
     workdir.mkdir(exist_ok=True)
     result = []
     for spec in specs:
         local = LocalContainer.from_spec(api, namespace, pod_spec, spec, volumes=volumes, workdir=workdir)
-        if "MLFLOW_BACKEND_STORE_URI" in local.env:
-            local.env["MLFLOW_BACKEND_STORE_URI"] = map_database(local.env["MLFLOW_BACKEND_STORE_URI"], database_port)
+        for variable, port in database_ports.items():
+            if variable in local.env:
+                local.env[variable] = map_database(local.env[variable], port)
         result.append(local)
     return result
+
+
+def reads_from_standbys(pod_spec: dict) -> bool:
+    return any(env.get("name") == READ_REPLICA_URI for spec in pod_spec["containers"] for env in spec.get("env", []))
+
+
+def server_record(server: postgres_server.PostgresServer) -> dict:
+    return {"bin": str(server.bin_dir), "data": str(server.data_dir), "port": server.port, "run_as": server.run_as}
 
 
 def wait_for_health(url: str, process, log: Path) -> None:
@@ -110,42 +126,90 @@ def wait_for_health(url: str, process, log: Path) -> None:
     raise SystemExit(f"the MLflow server did not answer /health within {HEALTH_TIMEOUT} s:\n{log.read_text()[-4000:]}")
 
 
-def start(kubeconfig: str, namespace: str, state: Path) -> dict:
-    if (state / "state.json").exists():
-        stop(state)
-    state.mkdir(parents=True, exist_ok=True)
-    runtime = ensure_runtime()
-    api = config.new_client_from_config(config_file=kubeconfig)
+def save(state: Path, record: dict) -> None:
+    (state / "state.json").write_text(json.dumps(record))
+
+
+def serve(api: client.ApiClient, namespace: str, state: Path, record: dict, ports: dict[str, int]) -> dict:
+    """The migration Job of the release the Deployment runs, then its server, with that release's MLflow."""
     deployment = read_object(api, client.AppsV1Api(api).read_namespaced_deployment, "mlflow", namespace)
     server_pod = deployment["spec"]["template"]["spec"]
     version = deployment["metadata"]["labels"]["app.kubernetes.io/version"]
     job_pod = migration_job(api, namespace, version)["spec"]["template"]["spec"]
-
-    # In a directory of /tmp of its own: as root, the server runs as nobody, who must reach it.
-    database = postgres_server.start()
-    record = {"postgres": {"bin": str(database.bin_dir), "data": str(database.data_dir), "run_as": database.run_as}}
-    (state / "state.json").write_text(json.dumps(record))
-
-    # The database and owner as CloudNativePG's initdb would create them, from the same Secret.
-    (server,) = containers(api, namespace, server_pod, server_pod["containers"], state, database.port)
-    uri = urlsplit(server.env["MLFLOW_BACKEND_STORE_URI"])
-    database.create_database(unquote(uri.username), unquote(uri.password), unquote(uri.path.lstrip("/")))
-
+    runtime = runtime_for(version)
+    migration = []
     for step in containers(
-        api, namespace, job_pod, [*job_pod.get("initContainers", []), *job_pod["containers"]], state, database.port
+        api, namespace, job_pod, [*job_pod.get("initContainers", []), *job_pod["containers"]], state, ports
     ):
         result = step.run(runtime.path())
+        migration.append({"container": step.name, "output": result.stdout[-4000:]})
         if result.returncode != 0:
             raise SystemExit(f"container {step.name} of the migration Job failed:\n{result.stdout[-4000:]}")
 
+    (server,) = containers(api, namespace, server_pod, server_pod["containers"], state, ports)
     port = free_port()
     server.replace_arg(SERVER_PORT_ARG, f"--port={port}")
-    log = state / "mlflow-server.log"
+    log = state / f"mlflow-server-{version}.log"
     process = server.start(runtime.path(), log)
-    record["server"] = {"pid": process.pid, "url": f"http://127.0.0.1:{port}", "log": str(log)}
-    (state / "state.json").write_text(json.dumps(record))
+    record["server"] = {"pid": process.pid, "url": f"http://127.0.0.1:{port}", "log": str(log), "version": version}
+    save(state, record)
     wait_for_health(record["server"]["url"], process, log)
-    return {"url": record["server"]["url"], "artifacts": str(state / "volumes")}
+    started = {"url": record["server"]["url"], "version": version, "artifacts": str(state / "volumes")}
+    if "standby" in record:
+        started["standby_log"] = str(Path(record["standby"]["data"]).parent / "server.log")
+    return {**started, "migration": migration}
+
+
+def start(kubeconfig: str, namespace: str, state: Path) -> dict:
+    if (state / "state.json").exists():
+        stop(state)
+    state.mkdir(parents=True, exist_ok=True)
+    api = config.new_client_from_config(config_file=kubeconfig)
+    server_pod = read_object(api, client.AppsV1Api(api).read_namespaced_deployment, "mlflow", namespace)["spec"][
+        "template"
+    ]["spec"]
+
+    # In a directory of /tmp of its own: as root, the server runs as nobody, who must reach it.
+    database = postgres_server.start()
+    record = {"postgres": server_record(database)}
+    save(state, record)
+    ports = {PRIMARY_URI: database.port}
+    if reads_from_standbys(server_pod):
+        # Streaming from the start, as CloudNativePG's replicas do: the database and schema reach it too.
+        standby = postgres_server.start_standby(database)
+        record["standby"] = server_record(standby)
+        save(state, record)
+        ports[READ_REPLICA_URI] = standby.port
+
+    # The database and owner as CloudNativePG's initdb would create them, from the same Secret.
+    (server,) = containers(api, namespace, server_pod, server_pod["containers"], state, ports)
+    uri = urlsplit(server.env[PRIMARY_URI])
+    database.create_database(unquote(uri.username), unquote(uri.password), unquote(uri.path.lstrip("/")))
+    return serve(api, namespace, state, record, ports)
+
+
+def upgrade(kubeconfig: str, namespace: str, state: Path) -> dict:
+    """After the namespace's Deployment moved to another release: stop the server, keep the database and the
+    volumes, and run that release's migration Job and server against them, as the cluster would roll out."""
+    record = json.loads((state / "state.json").read_text())
+    stop_server(record)
+    record.pop("server")
+    ports = {PRIMARY_URI: record["postgres"]["port"]}
+    if "standby" in record:
+        ports[READ_REPLICA_URI] = record["standby"]["port"]
+    api = config.new_client_from_config(config_file=kubeconfig)
+    return serve(api, namespace, state, record, ports)
+
+
+def stop_server(record: dict) -> None:
+    if "server" not in record:
+        return
+    try:
+        os.killpg(record["server"]["pid"], signal.SIGTERM)
+        time.sleep(2)
+        os.killpg(record["server"]["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def stop(state: Path) -> None:
@@ -153,23 +217,17 @@ def stop(state: Path) -> None:
     if not record_file.exists():
         return
     record = json.loads(record_file.read_text())
-    if "server" in record:
-        try:
-            os.killpg(record["server"]["pid"], signal.SIGTERM)
-            time.sleep(2)
-            os.killpg(record["server"]["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    database = record["postgres"]
-    server = postgres_server.PostgresServer(
-        Path(database["bin"]),
-        Path(database["data"]),
-        Path(database["data"]).parent / "socket",
-        "",
-        0,
-        tuple(database["run_as"]),
-    )
-    server.stop()
+    stop_server(record)
+    for database in (record[key] for key in ("standby", "postgres") if key in record):
+        server = postgres_server.PostgresServer(
+            Path(database["bin"]),
+            Path(database["data"]),
+            Path(database["data"]).parent / "socket",
+            "",
+            0,
+            tuple(database["run_as"]),
+        )
+        server.stop()
     shutil.rmtree(state, ignore_errors=True)
 
 
@@ -180,11 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     start_parser.add_argument("--kubeconfig", required=True)
     start_parser.add_argument("--namespace", required=True)
     start_parser.add_argument("--state", required=True, type=Path, help="directory for the processes' state")
+    upgrade_parser = commands.add_parser("upgrade", help="run the Deployment's (new) release on the same database")
+    upgrade_parser.add_argument("--kubeconfig", required=True)
+    upgrade_parser.add_argument("--namespace", required=True)
+    upgrade_parser.add_argument("--state", required=True, type=Path, help="the directory start was given")
     stop_parser = commands.add_parser("stop", help="stop what start started")
     stop_parser.add_argument("--state", required=True, type=Path)
     args = parser.parse_args(argv)
-    if args.command == "start":
-        print(json.dumps(start(args.kubeconfig, args.namespace, args.state)))
+    if args.command in ("start", "upgrade"):
+        run = start if args.command == "start" else upgrade
+        started = run(args.kubeconfig, args.namespace, args.state)
+        print(json.dumps({key: value for key, value in started.items() if key != "migration"}))
     else:
         stop(args.state)
     return 0

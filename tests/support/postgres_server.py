@@ -5,7 +5,8 @@ $HOMELAB_POSTGRES_BIN) run a fresh cluster in a temporary directory, listening o
 127.0.0.1 and on a private Unix socket. Clients connecting over TCP must give their password
 (scram-sha-256), as against a real deployment; the superuser connects over the socket.
 PostgreSQL refuses to run as root, so as root the server runs as `nobody`.
-`create_database` gives each user of the server its own login role and database.
+`create_database` gives each user of the server its own login role and database. `start_standby` adds a
+hot standby of a server (`pg_basebackup -R`, streaming replication), as CloudNativePG's replicas are.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,19 @@ class PostgresServer:
     host: str
     port: int
     run_as: tuple[str, ...]
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir.parent / "server.log"
+
+    def replayed(self, primary: PostgresServer, timeout: float = 30) -> None:
+        """Wait until this standby has replayed everything the primary has written so far."""
+        target = primary.psql("SELECT pg_current_wal_lsn();").strip()
+        deadline = time.monotonic() + timeout
+        while self.psql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn;").strip() != "t":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the standby did not replay the primary's WAL up to {target} in {timeout} s")
+            time.sleep(0.2)
 
     def psql(self, script: str, *, database: str = "postgres", variables: dict[str, str] | None = None) -> str:
         """Run an SQL script as the superuser; `:'name'` and `:"name"` quote `variables` safely."""
@@ -97,8 +112,8 @@ def run_checked(server_args: tuple[str, ...], *args: str) -> None:
         raise RuntimeError(f"{' '.join(args[:1])} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def start(root: Path | None = None) -> PostgresServer:
-    """Initialise and start a server in `root` (a new temporary directory by default)."""
+def _prepare(root: Path | None) -> PostgresServer:
+    """A server's directories (owned by the server's user) and port; nothing runs yet."""
     bin_dir = postgres_bin()
     # Under /tmp rather than a test's tmp_path: an unprivileged server user must reach it.
     root = root or Path(tempfile.mkdtemp(prefix="homelab-postgres-"))
@@ -111,13 +126,45 @@ def start(root: Path | None = None) -> PostgresServer:
     if owner:
         for path in (root, data_dir, socket_dir):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-    port = free_port()
-    server = PostgresServer(bin_dir, data_dir, socket_dir, "127.0.0.1", port, run_as)
+    return PostgresServer(bin_dir, data_dir, socket_dir, "127.0.0.1", free_port(), run_as)
+
+
+def _run(server: PostgresServer, *extra_options: str) -> None:
+    """Start the server in its data directory, its log next to it (server.log)."""
+    options = [
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-p",
+        str(server.port),
+        "-k",
+        str(server.socket_dir),
+        *SERVER_OPTIONS,
+        *extra_options,
+    ]
     run_checked(
-        run_as,
-        str(bin_dir / "initdb"),
+        server.run_as,
+        str(server.bin_dir / "pg_ctl"),
         "-D",
-        str(data_dir),
+        str(server.data_dir),
+        "-l",
+        str(server.log),
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        " ".join(options),
+        "start",
+    )
+
+
+def start(root: Path | None = None) -> PostgresServer:
+    """Initialise and start a server in `root` (a new temporary directory by default)."""
+    server = _prepare(root)
+    run_checked(
+        server.run_as,
+        str(server.bin_dir / "initdb"),
+        "-D",
+        str(server.data_dir),
         "-U",
         SUPERUSER,
         "-E",
@@ -127,19 +174,29 @@ def start(root: Path | None = None) -> PostgresServer:
         "--auth-host=scram-sha-256",
         "--no-instructions",
     )
-    options = ["-c", "listen_addresses=127.0.0.1", "-p", str(port), "-k", str(socket_dir), *SERVER_OPTIONS]
+    _run(server)
+    return server
+
+
+def start_standby(primary: PostgresServer, root: Path | None = None) -> PostgresServer:
+    """A hot standby of `primary`: a base backup that streams the primary's WAL from then on (read-only).
+
+    It logs every statement (log_statement=all), so a test can tell which queries it served."""
+    server = _prepare(root)
     run_checked(
-        run_as,
-        str(bin_dir / "pg_ctl"),
+        server.run_as,
+        str(server.bin_dir / "pg_basebackup"),
         "-D",
-        str(data_dir),
-        "-l",
-        str(root / "server.log"),
-        "-w",
-        "-t",
-        "60",
-        "-o",
-        " ".join(options),
-        "start",
+        str(server.data_dir),
+        "-h",
+        str(primary.socket_dir),
+        "-p",
+        str(primary.port),
+        "-U",
+        SUPERUSER,
+        "-X",
+        "stream",
+        "-R",
     )
+    _run(server, "-c", "hot_standby=on", "-c", "log_statement=all")
     return server

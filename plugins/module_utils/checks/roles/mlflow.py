@@ -255,7 +255,8 @@ def _server_problems(values) -> list[Problem]:
                 "mlflow_server_extra_args",
                 f"mlflow_server_extra_args sets {', '.join(taken)}, which the role sets itself or which would turn off "
                 "MLflow's Host and Origin checks (the backend store comes from the Secret; use "
-                "mlflow_allowed_hosts_extra and mlflow_cors_allowed_origins_extra for more hosts).",
+                "mlflow_allowed_hosts_extra and mlflow_cors_allowed_origins_extra for more hosts, "
+                "mlflow_workspaces_enabled for workspaces, mlflow_read_replica_enabled for read replicas).",
             )
         )
     reserved_env = values["__mlflow_reserved_env"]

@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import local_mlflow as local_deployment
 import pytest
 import yaml
 from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from local_pod import LocalContainer, stop
+from mlflow_runtime import runtime_for
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
@@ -818,11 +820,201 @@ def test_an_older_release_than_the_migrated_schema_is_refused_before_any_write(
 
     assert run.returncode != 0
     message = " ".join(run.stdout[run.stdout.rindex("fatal: [") :].split())
-    assert f"mlflow_version is {older}, but the database in namespace {namespace} was migrated to MLflow {migrated}" in (
-        message
+    assert (
+        f"mlflow_version is {older}, but the database in namespace {namespace} was migrated to MLflow {migrated}"
+        in (message)
     ), tail(run.stdout)
     assert "restore the database from the backup taken before the upgrade" in message
     assert changed(run.stdout) == 0
     assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=namespace) == []
     # It did look: the migration Jobs were listed.
     assert any(r.resource == "batch/jobs" for r in testcluster.audit.requests(mark, namespace=namespace))
+
+
+# --- read replicas: real streaming replication ----------------------------------------------
+
+
+def tracking_data(runtime, url: str, command: str, prefix: str) -> dict:
+    """tracking_data.py with the runtime's Python against the server at url: what it wrote or read."""
+    result = subprocess.run(
+        [str(runtime.python), str(HERE / "tracking_data.py"), command, prefix],
+        env={"PATH": runtime.path(), "MLFLOW_TRACKING_URI": url, "MLFLOW_DISABLE_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, tail(result.stderr)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+# A new log entry starts with its timestamp; the lines of a long statement go on without one.
+LOG_ENTRY_START = re.compile(rb"\n(?=\d{4}-\d{2}-\d{2} )")
+
+
+def logged_statements(log: Path, since: int) -> list[str]:
+    """The statements a server logged (log_statement=all) after byte `since` of its log, each whole (a statement
+    of several lines goes on in lines without the log's prefix)."""
+    with log.open("rb") as lines:
+        lines.seek(since)
+        text = lines.read()
+    entries = LOG_ENTRY_START.split(text)
+    return [entry.split(b"statement: ", 1)[1].decode() for entry in entries if b"statement: " in entry]
+
+
+def test_with_standbys_mlflow_reads_from_the_read_only_service(testcluster, k8s, playbook, mlflow_runtime, tmp_path):
+    """postgres_instances 2: the Secret holds a second URI to <cluster>-ro, the server takes it from there, and,
+    run as deployed against a real primary and hot standby (pg_basebackup -R), searches are served by the
+    standby while the writes go to the primary."""
+    name = f"mlflow-ro-{uuid.uuid4().hex[:8]}"
+    database = f"mlflow_{name.rsplit('-', 1)[1]}"
+    create_prerequisites(k8s, name)
+    state = tmp_path / "local-mlflow"
+    try:
+        run = playbook(
+            name, extra_vars={"postgres_database": database, "postgres_instances": 2, "mlflow_verify_http": False}
+        )
+        assert run.returncode == 0, tail(run.stdout)
+        objects = role_objects(k8s, name)
+        read_uri = base64.b64decode(objects["secret"]["data"]["read-replica-uri"]).decode()
+        assert read_uri == backend_store_uri(name, database).replace(f"-rw.{name}.svc", f"-ro.{name}.svc")
+        (server,) = objects["deployment"]["spec"]["template"]["spec"]["containers"]
+        assert {
+            "name": "MLFLOW_READ_REPLICA_BACKEND_STORE_URI",
+            "valueFrom": {"secretKeyRef": {"name": "mlflow-backend-store", "key": "read-replica-uri"}},
+        } in server["env"]
+        assert not any("replica" in arg or "postgresql" in arg for arg in server["args"])
+        assert PASSWORD not in run.stdout + run.stderr
+
+        started = local_deployment.start(str(testcluster.kubeconfig), name, state)
+        standby_log = Path(started["standby_log"])
+        written = tracking_data(mlflow_runtime, started["url"], "write", "replica")
+        mark = standby_log.stat().st_size
+        read = tracking_data(mlflow_runtime, started["url"], "read", "replica")
+
+        assert read == written
+        served = logged_statements(standby_log, mark)
+        assert any(re.search(r"\bFROM experiments\b", s) for s in served), served[-20:]
+        assert any(re.search(r"\bFROM runs\b", s) for s in served), served[-20:]
+        assert any(re.search(r"\bFROM model_versions\b", s) for s in served), served[-20:]
+        # The standby never saw a write: they all went to the primary (a standby refuses them anyway).
+        everything = logged_statements(standby_log, 0)
+        assert not [s for s in everything if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", s, re.IGNORECASE)]
+        assert PASSWORD not in standby_log.read_text()
+    finally:
+        local_deployment.stop(state)
+        delete_namespace(k8s, name)
+
+
+# --- an upgrade from an earlier release, with real data --------------------------------------
+
+PREVIOUS_VERSION = re.search(
+    r"^mlflow==(\S+)", (REPO / "requirements" / "mlflow-previous.txt").read_text(), re.MULTILINE
+).group(1)
+
+
+def audit_position(requests: list, verb: str, resource: str, name: str) -> int:
+    """Where the first request of that verb on that object stands among `requests` (the audit log's order)."""
+    return next(
+        index
+        for index, request in enumerate(requests)
+        if (request.verb, request.resource, request.name) == (verb, resource, name)
+    )
+
+
+def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s, playbook, tmp_path):
+    """The earlier release deployed, run, and filled through the real client and PostgreSQL; check mode shows
+    the upgrade and writes nothing; the upgrade migrates first, then rolls out; the new release's migration
+    Job and server, run on the same database, read every item back unchanged; going back is then refused."""
+    current = DEFAULTS["mlflow_version"]
+    assert PREVIOUS_VERSION != current
+    name = f"mlflow-up-{uuid.uuid4().hex[:8]}"
+    database = f"mlflow_{name.rsplit('-', 1)[1]}"
+    settings = {"postgres_database": database, "mlflow_verify_http": False}
+    create_prerequisites(k8s, name)
+    state = tmp_path / "local-mlflow"
+    kubeconfig = str(testcluster.kubeconfig)
+    new_job = "mlflow-db-upgrade-" + current.replace(".", "-")
+    try:
+        first = playbook(name, extra_vars={**settings, "mlflow_version": PREVIOUS_VERSION})
+        assert first.returncode == 0, tail(first.stdout)
+        old = local_deployment.start(kubeconfig, name, state)
+        assert old["version"] == PREVIOUS_VERSION
+        written = tracking_data(runtime_for(PREVIOUS_VERSION), old["url"], "write", "upgrade")
+        assert len(written["runs"]) == 4, written
+        assert len(written["versions"]) == 1, written
+
+        mark = testcluster.audit.mark()
+        check = playbook(name, "--check", "--diff", extra_vars=settings)
+        assert check.returncode == 0, tail(check.stdout)
+        assert changed(check.stdout) > 0
+        assert f"name: {new_job}" in check.stdout, tail(check.stdout)
+        assert f"Upgrading MLflow {PREVIOUS_VERSION} to {current}: the migration Job {new_job}" in " ".join(
+            check.stdout.split()
+        ), tail(check.stdout)
+        assert f"{DEFAULTS['mlflow_image']}:{current}" in check.stdout
+        assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=name) == []
+        assert role_objects(k8s, name)["deployment"]["metadata"]["labels"]["app.kubernetes.io/version"] == (
+            PREVIOUS_VERSION
+        )
+
+        mark = testcluster.audit.mark()
+        upgrade = playbook(name, extra_vars=settings)
+        assert upgrade.returncode == 0, tail(upgrade.stdout)
+        writes = testcluster.audit.writes(mark, user="testcluster-admin", namespace=name)
+        # The new release's migration is created before the Deployment changes.
+        assert audit_position(writes, "create", "batch/jobs", new_job) < audit_position(
+            writes, "patch", "apps/deployments", "mlflow"
+        )
+
+        new = local_deployment.upgrade(kubeconfig, name, state)
+        assert new["version"] == current
+        migration = {step["container"]: step["output"] for step in new["migration"]}
+        assert "Running upgrade" in migration["db-upgrade"], migration["db-upgrade"]
+        assert tracking_data(runtime_for(current), new["url"], "read", "upgrade") == written
+
+        mark = testcluster.audit.mark()
+        back = playbook(name, extra_vars={**settings, "mlflow_version": PREVIOUS_VERSION})
+        assert back.returncode != 0
+        assert f"was migrated to MLflow {current}" in " ".join(back.stdout.split())
+        assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=name) == []
+    finally:
+        local_deployment.stop(state)
+        delete_namespace(k8s, name)
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+def test_with_workspaces_verify_creates_a_workspace_and_an_experiment_in_it(testcluster, k8s, playbook, tmp_path):
+    """mlflow_workspaces_enabled: the server runs with --enable-workspaces, and the role's verify, against
+    that server run as deployed, makes a workspace with an experiment in it and deletes it again."""
+    name = f"mlflow-ws-{uuid.uuid4().hex[:8]}"
+    settings = {"postgres_database": f"mlflow_{name.rsplit('-', 1)[1]}", "mlflow_workspaces_enabled": True}
+    create_prerequisites(k8s, name)
+    state = tmp_path / "local-mlflow"
+    try:
+        run = playbook(name, extra_vars={**settings, "mlflow_verify_http": False})
+        assert run.returncode == 0, tail(run.stdout)
+        (server,) = role_objects(k8s, name)["deployment"]["spec"]["template"]["spec"]["containers"]
+        assert "--enable-workspaces" in server["args"]
+
+        started = local_deployment.start(str(testcluster.kubeconfig), name, state)
+        verify = playbook(
+            name,
+            "--tags",
+            "verify",
+            "-v",
+            extra_vars={**settings, "mlflow_verify_http": True, "mlflow_verify_url": started["url"]},
+        )
+
+        assert verify.returncode == 0, tail(verify.stdout)
+        assert changed(verify.stdout) == 0
+        assert re.search(r"workspace\W+homelab-mlflow-verify-[0-9a-f]{12}\b", verify.stdout), tail(verify.stdout)
+        port = int(urlsplit(started["url"]).port)
+        status, body = request(port, "GET", "/api/3.0/mlflow/workspaces", host=f"127.0.0.1:{port}")
+        assert status == 200, body
+        assert [w["name"] for w in json.loads(body).get("workspaces", [])] == ["default"]
+    finally:
+        local_deployment.stop(state)
+        delete_namespace(k8s, name)
