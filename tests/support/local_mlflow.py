@@ -218,17 +218,27 @@ def stop(state: Path) -> None:
         return
     record = json.loads(record_file.read_text())
     stop_server(record)
-    for database in (record[key] for key in ("standby", "postgres") if key in record):
-        server = postgres_server.PostgresServer(
-            Path(database["bin"]),
-            Path(database["data"]),
-            Path(database["data"]).parent / "socket",
-            "",
-            0,
-            tuple(database["run_as"]),
-        )
-        server.stop()
+    for key in ("standby", "postgres"):
+        if key in record:
+            recorded_server(record[key]).stop()
     shutil.rmtree(state, ignore_errors=True)
+
+
+def recorded_server(database: dict) -> postgres_server.PostgresServer:
+    """A PostgreSQL server start() recorded in the state."""
+    return postgres_server.PostgresServer(
+        Path(database["bin"]),
+        Path(database["data"]),
+        Path(database["data"]).parent / "socket",
+        "127.0.0.1",
+        database["port"],
+        tuple(database["run_as"]),
+    )
+
+
+def primary(state: Path) -> postgres_server.PostgresServer:
+    """The PostgreSQL server the running MLflow writes to, for a test to look into."""
+    return recorded_server(json.loads((state / "state.json").read_text())["postgres"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -913,13 +913,24 @@ PREVIOUS_VERSION = re.search(
 ).group(1)
 
 
-def audit_position(requests: list, verb: str, resource: str, name: str) -> int:
-    """Where the first request of that verb on that object stands among `requests` (the audit log's order)."""
-    return next(
-        index
-        for index, request in enumerate(requests)
-        if (request.verb, request.resource, request.name) == (verb, resource, name)
+def schema_head(runtime) -> str:
+    """The newest Alembic revision of a release's schema."""
+    script = "from mlflow.store.db.utils import _get_latest_schema_revision as head; print(head())"
+    result = subprocess.run(
+        [str(runtime.python), "-c", script],
+        env={"PATH": runtime.path(), "MLFLOW_DISABLE_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def first_write(writes: list, resource: str, name: str) -> int:
+    """Where the first write to that object (server-side apply: a patch, also when it creates) stands among
+    `writes`, in the audit log's order."""
+    return next(index for index, request in enumerate(writes) if (request.resource, request.name) == (resource, name))
 
 
 def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s, playbook, tmp_path):
@@ -963,14 +974,18 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
         assert upgrade.returncode == 0, tail(upgrade.stdout)
         writes = testcluster.audit.writes(mark, user="testcluster-admin", namespace=name)
         # The new release's migration is created before the Deployment changes.
-        assert audit_position(writes, "create", "batch/jobs", new_job) < audit_position(
-            writes, "patch", "apps/deployments", "mlflow"
-        )
+        assert first_write(writes, "batch/jobs", new_job) < first_write(writes, "apps/deployments", "mlflow")
 
+        schema = "SELECT version_num FROM alembic_version;"
+        before = local_deployment.primary(state).psql(schema, database=database).strip()
         new = local_deployment.upgrade(kubeconfig, name, state)
         assert new["version"] == current
         migration = {step["container"]: step["output"] for step in new["migration"]}
-        assert "Running upgrade" in migration["db-upgrade"], migration["db-upgrade"]
+        assert "Updating database tables" in migration["db-upgrade"], migration["db-upgrade"]
+        # The new release's migrations ran: the schema is at its head now.
+        after = local_deployment.primary(state).psql(schema, database=database).strip()
+        assert after != before
+        assert after == schema_head(runtime_for(current))
         assert tracking_data(runtime_for(current), new["url"], "read", "upgrade") == written
 
         mark = testcluster.audit.mark()
