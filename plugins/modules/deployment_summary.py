@@ -14,9 +14,9 @@ version_added: 0.1.0
 short_description: Sum up what a run of homelab.mlflow deployed and where, and which checks ran
 description:
   - Builds the lines that end C(playbooks/site.yml) and C(playbooks/verify.yml) - the namespace and
-    its cluster, the network policies, the PostgreSQL cluster, the artifacts claim, MLflow's addresses, the single sign-on
-    and MLflow's HTTP API - from the role variables and the results the roles' verify tasks
-    registered (C(networkpolicy_verify_policies), C(postgres_verify_cluster),
+    its cluster, the network policies, the PostgreSQL cluster, the artifacts claim, MLflow's
+    addresses, the single sign-on and MLflow's HTTP API - from the role variables and the results
+    the roles' verify tasks registered (C(networkpolicy_verify_policies), C(postgres_verify_cluster),
     C(storage_verify_claim), C(authentik_verify_info), C(authentik_verify_login)).
   - For each check it says whether it ran, and when it did not, why - its tags were not selected,
     check mode, or the variable that turns it off (C(mlflow_verify_http), C(authentik_verify_http)) -
