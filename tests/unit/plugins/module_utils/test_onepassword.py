@@ -11,10 +11,8 @@ document.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import inspect
 import socket
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -35,25 +33,34 @@ from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unus
     fake_connect_server_fixture,
 )
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword import clients, sdk_backend
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import (
+    clear_clients,
+    client_from_params,
+    onepassword_client,
+)
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.connect_backend import (
+    ConnectClient,
+    normalize_connect_host,
+)
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import (
+    OnePasswordAuthError,
+    OnePasswordConfigError,
+    OnePasswordError,
+    OnePasswordNotFoundError,
+    OnePasswordRateLimitError,
+    OnePasswordUnavailableError,
+    gave_up_error,
+)
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.references import SecretReference
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.sdk_backend import (
+    INTEGRATION_NAME,
+    INTEGRATION_VERSION,
+)
+from ansible_collections.homelab.mlflow.plugins.module_utils.retry import RetriesExhausted, RetryPolicy, Transient
+
 REPO = Path(__file__).resolve().parents[4]
-
-
-def _load_module_utils():
-    """plugins/module_utils/onepassword.py, importable under its collection name.
-
-    Loaded from its file rather than through Ansible's collection loader, which would reorder
-    the ansible_collections namespace for every other test of the session.
-    """
-    name = "ansible_collections.homelab.mlflow.plugins.module_utils.onepassword"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "plugins" / "module_utils" / "onepassword.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-op = _load_module_utils()
 
 SDK_TOKEN = "-".join(("ops", "fake", "service", "account", "token"))
 SECRETS = example_secret_values()
@@ -66,13 +73,13 @@ AUTHENTICATE = inspect.signature(onepassword.Client.authenticate)
 
 @pytest.fixture(autouse=True)
 def _fresh_clients():
-    op.clear_clients()
+    clear_clients()
     yield
-    op.clear_clients()
+    clear_clients()
 
 
 def connect_client(server, token=TOKEN, **options):
-    return op.onepassword_client("connect", connect_host=server.url, connect_token=token, **{**FAST, **options})
+    return onepassword_client("connect", connect_host=server.url, connect_token=token, **{**FAST, **options})
 
 
 def assert_no_secret(text):
@@ -92,7 +99,7 @@ def assert_no_secret(text):
     ],
 )
 def test_parses_references_with_and_without_a_section(text, expected):
-    ref = op.SecretReference.parse(text)
+    ref = SecretReference.parse(text)
 
     assert (ref.vault, ref.item, ref.section, ref.field) == expected
     assert str(ref) == text
@@ -110,16 +117,16 @@ def test_parses_references_with_and_without_a_section(text, expected):
     ],
 )
 def test_refuses_malformed_references_naming_them(text, message):
-    with pytest.raises(op.OnePasswordConfigError, match=message) as failure:
-        op.SecretReference.parse(text)
+    with pytest.raises(OnePasswordConfigError, match=message) as failure:
+        SecretReference.parse(text)
 
     if text:
         assert text.split("?")[0] in str(failure.value)
 
 
 def test_fields_of_an_item_become_references():
-    assert str(op.SecretReference.for_field("Homelab", "db", "password")) == "op://Homelab/db/password"
-    ref = op.SecretReference.for_field("Homelab", "db", "connection/host")
+    assert str(SecretReference.for_field("Homelab", "db", "password")) == "op://Homelab/db/password"
+    ref = SecretReference.for_field("Homelab", "db", "connection/host")
     assert (ref.section, ref.field, ref.field_path) == ("connection", "host", "connection/host")
 
 
@@ -133,53 +140,25 @@ def test_fields_of_an_item_become_references():
     ],
 )
 def test_refuses_field_names_that_cannot_be_references(vault, item, field, message):
-    with pytest.raises(op.OnePasswordConfigError, match=message):
-        op.SecretReference.for_field(vault, item, field)
+    with pytest.raises(OnePasswordConfigError, match=message):
+        SecretReference.for_field(vault, item, field)
 
 
-# -- retries
+# -- retries (the policy itself: test_retry.py)
 
 
-def test_backoff_doubles_with_jitter_up_to_the_maximum():
-    policy = op.RetryPolicy(retries=10, delay=1.0, max_delay=5.0)
+def test_retries_that_run_out_say_how_many_attempts_failed_and_why():
+    error = gave_up_error(RetriesExhausted(Transient("HTTP 503"), 4), "reading x")
 
-    for retry, ceiling in ((1, 1.0), (2, 2.0), (3, 4.0), (4, 5.0), (9, 5.0)):
-        waits = [policy.backoff(retry) for _sample in range(50)]
-        assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
-        assert len(set(waits)) > 1, "jittered"
-
-
-def test_backoff_honours_retry_after_up_to_the_maximum():
-    policy = op.RetryPolicy(delay=1.0, max_delay=5.0)
-
-    assert policy.backoff(1, retry_after=3) == 3
-    assert policy.backoff(1, retry_after=60) == 5
-
-
-def test_retries_a_bounded_number_of_times_then_says_why():
-    sleeps = []
-    policy = op.RetryPolicy(retries=3, delay=1.0, max_delay=8.0, sleep=sleeps.append)
-    attempts = []
-
-    def attempt():
-        attempts.append(1)
-        raise op._Transient("HTTP 503")  # pylint: disable=protected-access
-
-    with pytest.raises(op.OnePasswordUnavailableError, match=r"reading x: failed after 4 attempts: HTTP 503"):
-        policy.run(attempt, "reading x")
-    assert len(attempts) == 4
-    assert len(sleeps) == 3
-    assert [0.5 <= sleeps[0] <= 1, 1 <= sleeps[1] <= 2, 2 <= sleeps[2] <= 4] == [True] * 3
+    assert isinstance(error, OnePasswordUnavailableError)
+    assert str(error) == "reading x: failed after 4 attempts: HTTP 503"
 
 
 def test_rate_limiting_that_outlasts_the_retries_is_reported_as_such():
-    policy = op.RetryPolicy(retries=1, delay=0, sleep=lambda seconds: None)
+    error = gave_up_error(RetriesExhausted(Transient("HTTP 429", rate_limited=True), 2), "reading x", "Wait")
 
-    def attempt():
-        raise op._Transient("HTTP 429", rate_limited=True)  # pylint: disable=protected-access
-
-    with pytest.raises(op.OnePasswordRateLimitError, match=r"still rate limiting after 2 attempts \(HTTP 429\)\. Wait"):
-        policy.run(attempt, "reading x", rate_limit_hint="Wait")
+    assert isinstance(error, OnePasswordRateLimitError)
+    assert str(error) == "reading x: 1Password is still rate limiting after 2 attempts (HTTP 429). Wait"
 
 
 @pytest.mark.parametrize(
@@ -193,8 +172,8 @@ def test_rate_limiting_that_outlasts_the_retries_is_reported_as_such():
     ],
 )
 def test_refuses_retry_and_timeout_settings_that_cannot_work(options, message):
-    with pytest.raises(op.OnePasswordConfigError, match=message):
-        op.onepassword_client("connect", connect_host="http://connect:8080", connect_token=TOKEN, **options)
+    with pytest.raises(OnePasswordConfigError, match=message):
+        onepassword_client("connect", connect_host="http://connect:8080", connect_token=TOKEN, **options)
 
 
 # -- options and the client cache
@@ -211,40 +190,40 @@ def test_refuses_retry_and_timeout_settings_that_cannot_work(options, message):
     ],
 )
 def test_missing_or_wrong_options_name_the_option_and_its_variable(options, message):
-    with pytest.raises(op.OnePasswordConfigError, match=message):
-        op.onepassword_client(**options)
+    with pytest.raises(OnePasswordConfigError, match=message):
+        onepassword_client(**options)
 
 
 @pytest.mark.parametrize("host", ["http://connect:8080", "http://connect:8080/", "http://connect:8080/v1/"])
 def test_connect_host_may_end_in_a_slash_or_v1(host):
-    assert op.normalize_connect_host(host) == "http://connect:8080"
+    assert normalize_connect_host(host) == "http://connect:8080"
 
 
 def test_one_client_per_backend_and_credentials_in_a_process():
-    first = op.onepassword_client("connect", connect_host="http://connect:8080", connect_token=TOKEN)
-    again = op.onepassword_client("connect", connect_host="http://connect:8080/", connect_token=TOKEN, retries=1)
-    other = op.onepassword_client("connect", connect_host="http://connect:8080", connect_token=HOMELAB_ONLY_TOKEN)
-    sdk = op.onepassword_client("sdk", service_account_token=SDK_TOKEN)
+    first = onepassword_client("connect", connect_host="http://connect:8080", connect_token=TOKEN)
+    again = onepassword_client("connect", connect_host="http://connect:8080/", connect_token=TOKEN, retries=1)
+    other = onepassword_client("connect", connect_host="http://connect:8080", connect_token=HOMELAB_ONLY_TOKEN)
+    sdk = onepassword_client("sdk", service_account_token=SDK_TOKEN)
 
     assert again is first
     assert first.retry_policy.retries == 1, "the latest settings apply to the shared client"
     assert other is not first
-    assert sdk is op.onepassword_client("sdk", service_account_token=SDK_TOKEN)
-    assert sdk is not op.onepassword_client("sdk", service_account_token=SDK_TOKEN + "2")
+    assert sdk is onepassword_client("sdk", service_account_token=SDK_TOKEN)
+    assert sdk is not onepassword_client("sdk", service_account_token=SDK_TOKEN + "2")
 
 
 def test_a_forked_process_gets_its_own_client(monkeypatch):
-    parent = op.onepassword_client("sdk", service_account_token=SDK_TOKEN)
-    monkeypatch.setattr(op.os, "getpid", lambda: -1)
+    parent = onepassword_client("sdk", service_account_token=SDK_TOKEN)
+    monkeypatch.setattr(clients.os, "getpid", lambda: -1)
 
-    assert op.onepassword_client("sdk", service_account_token=SDK_TOKEN) is not parent
+    assert onepassword_client("sdk", service_account_token=SDK_TOKEN) is not parent
 
 
 def test_client_from_params_takes_the_argument_spec_options():
-    params = {name: None for name in op.ONEPASSWORD_ARG_SPEC}
+    params = {name: None for name in ONEPASSWORD_ARG_SPEC}
     params.update(backend="connect", connect_host="http://connect:8080", connect_token=TOKEN, retries=2)
 
-    client = op.client_from_params(params)
+    client = client_from_params(params)
 
     assert (client.backend, client.retry_policy.retries, client.validate_certs, client.timeout) == (
         "connect",
@@ -257,17 +236,17 @@ def test_client_from_params_takes_the_argument_spec_options():
 def test_the_integration_version_is_the_collection_version():
     galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
 
-    assert (op.INTEGRATION_NAME, op.INTEGRATION_VERSION) == (
+    assert (INTEGRATION_NAME, INTEGRATION_VERSION) == (
         f"{galaxy['namespace']}.{galaxy['name']}",
         galaxy["version"],
     )
 
 
 def test_without_the_sdk_the_sdk_backend_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(op, "HAS_ONEPASSWORD_SDK", False)
+    monkeypatch.setattr(sdk_backend, "HAS_ONEPASSWORD_SDK", False)
 
-    with pytest.raises(op.OnePasswordConfigError, match=r"install it \(pip install onepassword-sdk\)"):
-        op.onepassword_client("sdk", service_account_token=SDK_TOKEN)
+    with pytest.raises(OnePasswordConfigError, match=r"install it \(pip install onepassword-sdk\)"):
+        onepassword_client("sdk", service_account_token=SDK_TOKEN)
 
 
 # -- the sdk backend, at the SDK's Client boundary
@@ -436,7 +415,7 @@ def sdk(monkeypatch):
 
 
 def sdk_client(**options):
-    return op.onepassword_client("sdk", service_account_token=SDK_TOKEN, **{**FAST, **options})
+    return onepassword_client("sdk", service_account_token=SDK_TOKEN, **{**FAST, **options})
 
 
 def test_the_fake_sdk_client_has_the_installed_sdks_signatures(sdk):
@@ -466,7 +445,7 @@ def test_sdk_backend_signs_in_once_and_resolves_all_references_in_one_batched_ca
     assert again == values[:2]
     assert item == {"connection/port": "5432", "username": "mlflow"}
     assert sdk.calls_to("authenticate") == [
-        {"auth": SDK_TOKEN, "integration_name": "homelab.mlflow", "integration_version": op.INTEGRATION_VERSION}
+        {"auth": SDK_TOKEN, "integration_name": "homelab.mlflow", "integration_version": INTEGRATION_VERSION}
     ]
     # One call for the three distinct references, none for those read before, one for the new one.
     assert sdk.calls_to("resolve_all") == [references[:3], ["op://Homelab/mlflow-postgres/connection/port"]]
@@ -475,15 +454,15 @@ def test_sdk_backend_signs_in_once_and_resolves_all_references_in_one_batched_ca
 @pytest.mark.parametrize(
     ("reference", "error", "message"),
     [
-        ("op://Nope/mlflow-postgres/username", op.OnePasswordNotFoundError, "vault 'Nope' not found"),
-        ("op://Homelab/nope/username", op.OnePasswordNotFoundError, "item 'nope' not found in vault 'Homelab'"),
+        ("op://Nope/mlflow-postgres/username", OnePasswordNotFoundError, "vault 'Nope' not found"),
+        ("op://Homelab/nope/username", OnePasswordNotFoundError, "item 'nope' not found in vault 'Homelab'"),
         (
             "op://Homelab/mlflow-postgres/nosuchsection/host",
-            op.OnePasswordNotFoundError,
+            OnePasswordNotFoundError,
             "section 'nosuchsection' not found in item 'mlflow-postgres'",
         ),
-        ("op://Homelab/duplicate/token", op.OnePasswordError, "more than one item .* titled 'duplicate'"),
-        ("op://Homelab/mlflow-postgres/host", op.OnePasswordError, "more than one field .* matches 'host'"),
+        ("op://Homelab/duplicate/token", OnePasswordError, "more than one item .* titled 'duplicate'"),
+        ("op://Homelab/mlflow-postgres/host", OnePasswordError, "more than one field .* matches 'host'"),
     ],
 )
 def test_sdk_backend_says_which_vault_item_section_or_field_is_missing(sdk, reference, error, message):
@@ -496,7 +475,7 @@ def test_sdk_backend_says_which_vault_item_section_or_field_is_missing(sdk, refe
 
 
 def test_sdk_backend_lists_the_fields_of_an_item_whose_field_is_missing(sdk):
-    with pytest.raises(op.OnePasswordNotFoundError) as failure:
+    with pytest.raises(OnePasswordNotFoundError) as failure:
         sdk_client().read(["op://Homelab/mlflow-postgres/pasword", "op://Homelab/mlflow-s3/secret access key"])
 
     message = str(failure.value)
@@ -524,9 +503,7 @@ def test_sdk_backend_retries_when_rate_limited_then_reads(sdk):
 def test_sdk_backend_gives_up_when_rate_limiting_outlasts_the_retries(sdk):
     sdk.upsets.extend([RateLimitExceededException("rate limit exceeded")] * 3)
 
-    with pytest.raises(
-        op.OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts.*1,000 reads an hour"
-    ):
+    with pytest.raises(OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts.*1,000 reads an hour"):
         sdk_client(retries=2).read(["op://Homelab/mlflow-postgres/username"])
 
 
@@ -558,14 +535,14 @@ def test_sdk_backend_times_out_a_call_that_does_not_answer_and_retries_it(sdk):
 def test_sdk_backend_gives_up_on_a_call_that_never_answers(sdk):
     sdk.upsets.extend([5.0] * 3)
 
-    with pytest.raises(op.OnePasswordUnavailableError, match=r"failed after 2 attempts: no answer within 0.1 seconds"):
+    with pytest.raises(OnePasswordUnavailableError, match=r"failed after 2 attempts: no answer within 0.1 seconds"):
         sdk_client(timeout=0.1, retries=1).read(["op://Homelab/mlflow-postgres/username"])
 
 
 def test_sdk_backend_reports_a_refused_token_without_the_token(sdk):
     sdk.tokens = set()
 
-    with pytest.raises(op.OnePasswordAuthError) as failure:
+    with pytest.raises(OnePasswordAuthError) as failure:
         sdk_client().read(["op://Homelab/mlflow-postgres/username"])
 
     message = str(failure.value)
@@ -583,7 +560,7 @@ def test_sdk_backend_never_repeats_a_value_it_has_read_in_an_error(sdk):
     client.read(["op://Homelab/mlflow-s3/secret access key"])
     sdk.upsets.append(Exception("unexpected answer near 'fake-S3-Secret-d41d8c'"))
 
-    with pytest.raises(op.OnePasswordError) as failure:
+    with pytest.raises(OnePasswordError) as failure:
         client.read(["op://Homelab/mlflow-postgres/username"])
 
     assert str(failure.value) == "reading 1 secret reference: unexpected answer near '<redacted>'"
@@ -595,7 +572,7 @@ def test_sdk_backend_client_runs_on_its_own_event_loop(sdk):
     loop = client._loop  # pylint: disable=protected-access
 
     client.read(["op://Homelab/mlflow-postgres/connection/host"])
-    op.clear_clients()
+    clear_clients()
 
     assert client._loop is loop  # pylint: disable=protected-access
     assert loop.is_closed()
@@ -659,23 +636,23 @@ def test_connect_backend_against_fake_connect_server_prefers_a_field_outside_sec
 @pytest.mark.parametrize(
     ("reference", "error", "message"),
     [
-        ("op://Nope/mlflow-postgres/username", op.OnePasswordNotFoundError, "vault 'Nope' not found"),
-        ("op://Homelab/nope/username", op.OnePasswordNotFoundError, "item 'nope' not found in vault 'Homelab'"),
+        ("op://Nope/mlflow-postgres/username", OnePasswordNotFoundError, "vault 'Nope' not found"),
+        ("op://Homelab/nope/username", OnePasswordNotFoundError, "item 'nope' not found in vault 'Homelab'"),
         (
             "op://Homelab/mlflow-postgres/pasword",
-            op.OnePasswordNotFoundError,
+            OnePasswordNotFoundError,
             "field 'pasword' not found in item 'mlflow-postgres' of vault 'Homelab'; its fields are: 'username', "
             "'password', 'connection/host', 'connection/port', 'replication/password', 'replication/host'",
         ),
         (
             "op://Homelab/mlflow-postgres/nosuchsection/host",
-            op.OnePasswordNotFoundError,
+            OnePasswordNotFoundError,
             "section 'nosuchsection' not found .* its sections are: 'connection', 'replication'",
         ),
-        ("op://Homelab/duplicate/token", op.OnePasswordError, "more than one item in vault 'Homelab' is titled"),
-        ("op://Homelab/mlflow-postgres/host", op.OnePasswordError, "more than one field .* matches 'host'"),
-        (f"op://{fake_id('nope')}/item/field", op.OnePasswordNotFoundError, "vault '.*' not found"),
-        (f"op://Homelab/{fake_id('nope')}/field", op.OnePasswordNotFoundError, "item '.*' not found"),
+        ("op://Homelab/duplicate/token", OnePasswordError, "more than one item in vault 'Homelab' is titled"),
+        ("op://Homelab/mlflow-postgres/host", OnePasswordError, "more than one field .* matches 'host'"),
+        (f"op://{fake_id('nope')}/item/field", OnePasswordNotFoundError, "vault '.*' not found"),
+        (f"op://Homelab/{fake_id('nope')}/field", OnePasswordNotFoundError, "item '.*' not found"),
     ],
 )
 def test_connect_backend_against_fake_connect_server_says_what_is_missing_without_values(
@@ -688,7 +665,7 @@ def test_connect_backend_against_fake_connect_server_says_what_is_missing_withou
 
 
 def test_connect_backend_against_fake_connect_server_reports_every_missing_field_of_an_item_at_once(fake_connect):
-    with pytest.raises(op.OnePasswordNotFoundError) as failure:
+    with pytest.raises(OnePasswordNotFoundError) as failure:
         connect_client(fake_connect).read_item("Homelab", "mlflow-postgres", ["user", "password", "pass"])
 
     assert "field 'user' not found" in str(failure.value)
@@ -706,7 +683,7 @@ def test_connect_backend_against_fake_connect_server_reports_a_bad_token_without
     client = connect_client(fake_connect, token=TOKEN + "-wrong")
 
     with pytest.raises(
-        op.OnePasswordAuthError, match=r"refused the token \(HTTP 401: Invalid token signature\)"
+        OnePasswordAuthError, match=r"refused the token \(HTTP 401: Invalid token signature\)"
     ) as failure:
         client.read(["op://Homelab/mlflow-postgres/password"])
 
@@ -720,9 +697,9 @@ def test_connect_backend_against_fake_connect_server_reports_vaults_out_of_the_t
     infrastructure = fake_id("vault", "Infrastructure")
     authentik = fake_id("item", infrastructure, "authentik")
 
-    with pytest.raises(op.OnePasswordNotFoundError, match="vault 'Infrastructure' not found, or the Connect token"):
+    with pytest.raises(OnePasswordNotFoundError, match="vault 'Infrastructure' not found, or the Connect token"):
         client.read(["op://Infrastructure/authentik/credential"])
-    with pytest.raises(op.OnePasswordAuthError, match=r"may not read this \(HTTP 403"):
+    with pytest.raises(OnePasswordAuthError, match=r"may not read this \(HTTP 403"):
         client.read([f"op://{infrastructure}/{authentik}/credential"])
 
 
@@ -738,8 +715,8 @@ def test_connect_backend_against_fake_connect_server_retries_after_429_then_read
 def test_connect_backend_against_fake_connect_server_waits_as_long_as_retry_after_says(fake_connect):
     fake_connect.rate_limit_next(2, retry_after=7)
     sleeps = []
-    policy = op.RetryPolicy(retries=3, delay=0.001, max_delay=5.0, sleep=sleeps.append)
-    client = op.ConnectClient(fake_connect.url, TOKEN, policy, timeout=5)
+    policy = RetryPolicy(retries=3, delay=0.001, max_delay=5.0, sleep=sleeps.append)
+    client = ConnectClient(fake_connect.url, TOKEN, policy, timeout=5)
 
     client.read(["op://Homelab/mlflow-postgres/username"])
 
@@ -749,7 +726,7 @@ def test_connect_backend_against_fake_connect_server_waits_as_long_as_retry_afte
 def test_connect_backend_against_fake_connect_server_gives_up_after_429s_outlast_the_retries(fake_connect):
     fake_connect.rate_limit_next(10)
 
-    with pytest.raises(op.OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts \(HTTP 429") as err:
+    with pytest.raises(OnePasswordRateLimitError, match=r"still rate limiting after 3 attempts \(HTTP 429") as err:
         connect_client(fake_connect, retries=2).read(["op://Homelab/mlflow-postgres/username"])
     assert len(fake_connect.requests) == 3
     # A Connect server's limit is its own: nothing about service account quotas.
@@ -760,7 +737,7 @@ def test_connect_backend_against_fake_connect_server_gives_up_after_429s_outlast
 def test_connect_backend_against_fake_connect_server_fails_clearly_after_repeated_500s(fake_connect):
     fake_connect.fail_next(10, status=500)
 
-    with pytest.raises(op.OnePasswordUnavailableError) as failure:
+    with pytest.raises(OnePasswordUnavailableError) as failure:
         connect_client(fake_connect, retries=3).read(["op://Homelab/mlflow-postgres/username"])
 
     assert str(failure.value) == (
@@ -789,7 +766,7 @@ def test_connect_backend_against_fake_connect_server_retries_a_request_that_time
 def test_connect_backend_against_fake_connect_server_gives_up_when_every_attempt_times_out(fake_connect):
     fake_connect.hang_next(2, seconds=1.5)
 
-    with pytest.raises(op.OnePasswordUnavailableError, match=r"failed after 2 attempts: no answer from .* within 0.2"):
+    with pytest.raises(OnePasswordUnavailableError, match=r"failed after 2 attempts: no answer from .* within 0.2"):
         connect_client(fake_connect, timeout=0.2, retries=1).read(["op://Homelab/mlflow-postgres/username"])
 
 
@@ -805,11 +782,11 @@ def test_connect_backend_retries_a_refused_connection_then_gives_up():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = op.onepassword_client(
+    client = onepassword_client(
         "connect", connect_host=f"http://127.0.0.1:{port}", connect_token=TOKEN, retries=2, **FAST
     )
 
-    with pytest.raises(op.OnePasswordUnavailableError, match=r"failed after 3 attempts: connection to .* failed"):
+    with pytest.raises(OnePasswordUnavailableError, match=r"failed after 3 attempts: connection to .* failed"):
         client.read(["op://Homelab/mlflow-postgres/username"])
     assert client.retries == 2
 
