@@ -23,9 +23,6 @@ from fake_authentik import TEST_TOKEN as TOKEN
 FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes" / "authentik"
 
 
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
 # Tokens the fake refuses or accepts for reading only.
 WRONG = "not-the-fake-token"
 READER = "reader-0123456789"
