@@ -26,10 +26,8 @@ class AuthentikClient(AuthentikTransport, BlueprintEndpoints, OutpostEndpoints):
         super().__init__(host, token, **options)
         self.managed = sdk.ManagedApi(self._api_client)
         self.tasks = sdk.TasksApi(self._api_client)
-        # The other APIs load on first use (see OutpostEndpoints).
-        self._outposts = None
-        self._providers = None
-        self._core = None
+        # The other APIs load on first use (OutpostEndpoints._lazy_api).
+        self._apis = {}
 
 
 def client_from_params(params):

@@ -11,6 +11,8 @@ refuse the answer. Only the fields the summaries of applications.py name are use
 
 from __future__ import annotations
 
+import importlib
+
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.transport import json_answer
 
@@ -18,16 +20,32 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.transport
 class OutpostEndpoints:
     """Outposts (read and extended), proxy providers and applications (read only); mixed into AuthentikClient."""
 
-    # -- outposts -------------------------------------------------------------------------------
+    # -- the APIs, loaded on first use ------------------------------------------------------------
 
     @property
     def outposts(self):
-        # Imported on first use: the outposts API alone takes a third of a second to load.
-        if self._outposts is None:
-            from authentik_client.api.outposts_api import OutpostsApi
+        return self._lazy_api("outposts_api", "OutpostsApi")
 
-            self._outposts = OutpostsApi(self._api_client)
-        return self._outposts
+    @property
+    def providers(self):
+        return self._lazy_api("providers_api", "ProvidersApi")
+
+    @property
+    def core(self):
+        return self._lazy_api("core_api", "CoreApi")
+
+    def _lazy_api(self, module, name):
+        """The authentik-client API class `name` of authentik_client.api.`module`, for this connection.
+
+        Imported on first use: the outposts API alone takes a third of a second to load, and a
+        module run needs few of them (an action plugin has them loaded already: sdk.load_read_apis).
+        """
+        if name not in self._apis:
+            api_class = getattr(importlib.import_module(f"authentik_client.api.{module}"), name)
+            self._apis[name] = api_class(self._api_client)
+        return self._apis[name]
+
+    # -- outposts -------------------------------------------------------------------------------
 
     def find_outpost(self, name):
         """The outpost called `name` (Authentik compares outpost names case-insensitively), or None."""
@@ -89,22 +107,6 @@ class OutpostEndpoints:
         return [outpost for outpost in page.results if provider_pk in outpost.providers]
 
     # -- providers and applications (read only) -------------------------------------------------
-
-    @property
-    def providers(self):
-        if self._providers is None:
-            from authentik_client.api.providers_api import ProvidersApi
-
-            self._providers = ProvidersApi(self._api_client)
-        return self._providers
-
-    @property
-    def core(self):
-        if self._core is None:
-            from authentik_client.api.core_api import CoreApi
-
-            self._core = CoreApi(self._api_client)
-        return self._core
 
     def find_proxy_provider(self, name):
         """The proxy provider called `name` (a dict, as the API gives it), or None."""

@@ -22,8 +22,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.client 
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.connect_items import (
     ID_PATTERN,
     field_value,
-    matching,
     scim_string,
+    single_id,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import (
     OnePasswordAuthError,
@@ -96,12 +96,13 @@ class ConnectClient(OnePasswordClient):
             found = self._get(
                 "/v1/vaults", {"filter": f'name eq "{scim_string(vault)}"'}, what=f"looking up vault {vault!r}"
             )
-            ids = [entry.get("id") for entry in matching(vault, found, lambda entry: (entry.get("name"),))]
-            if not ids:
-                raise OnePasswordNotFoundError(f"vault {vault!r} not found, or the Connect token may not read it")
-            if len(ids) > 1:
-                raise OnePasswordError(f"more than one vault is named {vault!r}: use the vault's ID")
-            self._vault_ids[vault] = ids[0]
+            self._vault_ids[vault] = single_id(
+                vault,
+                found,
+                "name",
+                not_found=f"vault {vault!r} not found, or the Connect token may not read it",
+                ambiguous=f"more than one vault is named {vault!r}: use the vault's ID",
+            )
         return self._vault_ids[vault]
 
     def _item_id(self, vault, vault_id, item):
@@ -119,12 +120,13 @@ class ConnectClient(OnePasswordClient):
                 raise OnePasswordNotFoundError(
                     f"vault {vault!r} not found, or the Connect token may not read it"
                 ) from None
-            ids = [entry.get("id") for entry in matching(item, found, lambda entry: (entry.get("title"),))]
-            if not ids:
-                raise OnePasswordNotFoundError(f"item {item!r} not found in vault {vault!r}")
-            if len(ids) > 1:
-                raise OnePasswordError(f"more than one item in vault {vault!r} is titled {item!r}: use the item's ID")
-            self._item_ids[key] = ids[0]
+            self._item_ids[key] = single_id(
+                item,
+                found,
+                "title",
+                not_found=f"item {item!r} not found in vault {vault!r}",
+                ambiguous=f"more than one item in vault {vault!r} is titled {item!r}: use the item's ID",
+            )
         return self._item_ids[key]
 
     def _full_item(self, vault, item):

@@ -24,6 +24,19 @@ def scim_string(value):
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def single_id(name, entries, key, not_found, ambiguous):
+    """The ID of the one entry (a vault, an item) whose `key` is `name`, matched as `matching` does.
+
+    OnePasswordNotFoundError(`not_found`) when none is, OnePasswordError(`ambiguous`) when several are.
+    """
+    ids = [entry.get("id") for entry in matching(name, entries, lambda entry: (entry.get(key),))]
+    if not ids:
+        raise OnePasswordNotFoundError(not_found)
+    if len(ids) > 1:
+        raise OnePasswordError(ambiguous)
+    return ids[0]
+
+
 def field_value(full_item, ref):
     """The value of `ref`'s field in a Connect FullItem, matched by ID or label (exact, then any case)."""
     title = full_item.get("title", ref.item)

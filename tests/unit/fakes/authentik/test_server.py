@@ -17,32 +17,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from authentik_client_testing import BLUEPRINT, READER, WRONG
 from fake_authentik import APPLY_ACTOR, FakeAuthentik
 from fake_authentik import TEST_TOKEN as TOKEN
 
 FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes" / "authentik"
-
-
-# Tokens the fake refuses or accepts for reading only.
-WRONG = "not-the-fake-token"
-READER = "reader-0123456789"
-
-BLUEPRINT = """\
-version: 1
-metadata:
-  name: mlflow
-context:
-  mode: forward_single
-entries:
-  - model: authentik_providers_proxy.proxyprovider
-    identifiers:
-      name: mlflow
-    attrs:
-      name: mlflow
-      mode: !Context mode
-      external_host: !Format ["https://%s", !Context [host, mlflow.example.com]]
-      authorization_flow: !Find [authentik_flows.flow, [slug, default-provider-authorization-implicit-consent]]
-"""
 
 
 def call(fake, method, path, body=None, token=TOKEN, timeout=5.0):
