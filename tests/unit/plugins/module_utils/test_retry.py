@@ -104,7 +104,7 @@ def test_no_retries_means_one_attempt():
 
 def test_the_total_time_is_bounded_whatever_retries_are_left():
     clock = Clock()
-    attempt = failing(*[Transient("HTTP 500") for _ in range(100)])
+    attempt = failing(*[Transient("HTTP 500") for _attempt in range(100)])
     policy = RetryPolicy(
         retries=100, delay=10.0, max_delay=10.0, max_elapsed=35.0, sleep=clock.sleep, clock=clock, jitter=lambda: 1.0
     )
