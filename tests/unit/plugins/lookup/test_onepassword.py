@@ -7,6 +7,7 @@ import json
 
 import pytest
 from ansible.errors import AnsibleLookupError
+from onepassword_client_testing import FAST
 from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
     TOKEN,
     example_secret_values,
@@ -18,8 +19,6 @@ from ansible_collections.homelab.mlflow.plugins.lookup import onepassword as loo
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import clear_clients
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import OnePasswordError
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
-
-FAST = {"retry_delay": 0.001, "retry_max_delay": 0.01}
 
 
 @pytest.fixture(autouse=True)

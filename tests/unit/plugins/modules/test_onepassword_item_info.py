@@ -10,6 +10,7 @@ import json
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
+from onepassword_client_testing import FAST
 from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
     TOKEN,
     example_secret_values,
@@ -23,7 +24,6 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options
 from ansible_collections.homelab.mlflow.plugins.modules import onepassword_item_info as module
 
 SECRETS = example_secret_values()
-FAST = {"retry_delay": 0.001, "retry_max_delay": 0.01}
 
 
 @pytest.fixture(autouse=True)
