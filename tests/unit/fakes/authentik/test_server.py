@@ -140,11 +140,11 @@ def test_violations_are_reported_for_the_fixture_to_fail_the_test_against_fake_a
     taken_violations(fake_authentik)
 
 
-def test_tokens_are_checked_like_authentik_checks_them_against_fake_authentik_api(authentik_contract):
-    with FakeAuthentik(token=TOKEN, read_only_tokens=(READER,), contract=authentik_contract) as fake:
-        refused = call(fake, "GET", "/managed/blueprints/", token=WRONG)
-        reader_reads = call(fake, "GET", "/managed/blueprints/", token=READER)
-        reader_writes = call(fake, "POST", "/managed/blueprints/", {"name": "x", "content": BLUEPRINT}, token=READER)
+def test_tokens_are_checked_like_authentik_checks_them_against_fake_authentik_api(start_fake_authentik):
+    fake = start_fake_authentik(read_only_tokens=(READER,))
+    refused = call(fake, "GET", "/managed/blueprints/", token=WRONG)
+    reader_reads = call(fake, "GET", "/managed/blueprints/", token=READER)
+    reader_writes = call(fake, "POST", "/managed/blueprints/", {"name": "x", "content": BLUEPRINT}, token=READER)
 
     # Authentik answers 403, never 401, and the answers are within the document.
     assert refused == (403, {"detail": "Token invalid/expired"})

@@ -9,8 +9,6 @@ import hashlib
 
 import pytest
 from authentik_client_testing import BLUEPRINT, NO_TASKS, client_for, present
-from fake_authentik import TEST_TOKEN as TOKEN
-from fake_authentik import FakeAuthentik
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprint_content import (
     normalize_blueprint_content,
@@ -183,13 +181,13 @@ def test_without_wait_the_apply_is_only_queued_against_fake_authentik_api(fake_a
 
 
 def test_a_token_that_may_not_see_tasks_still_detects_the_end_of_an_apply_against_fake_authentik_api(
-    authentik_contract,
+    start_fake_authentik,
 ):
-    with FakeAuthentik(token=TOKEN, tokens_without_tasks=(NO_TASKS,), contract=authentik_contract) as fake:
-        client = client_for(fake, token=NO_TASKS)
-        applied = present(client)
-        with pytest.raises(AuthentikError) as failure:
-            present(client, context={"mode": "sideways"})
+    fake = start_fake_authentik(tokens_without_tasks=(NO_TASKS,))
+    client = client_for(fake, token=NO_TASKS)
+    applied = present(client)
+    with pytest.raises(AuthentikError) as failure:
+        present(client, context={"mode": "sideways"})
 
     assert applied["blueprint"]["status"] == "successful"
     assert "status error" in failure.value.message

@@ -10,7 +10,6 @@ import ipaddress
 import pytest
 from authentik_client_testing import READER, WRONG, RecordingSleep, client_for, present
 from fake_authentik import TEST_TOKEN as TOKEN
-from fake_authentik import FakeAuthentik
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import AuthentikClient
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
@@ -62,10 +61,10 @@ def test_a_401_from_a_proxy_in_front_of_authentik_reads_as_a_refused_token_again
     assert len(fake_authentik.requests) == 1
 
 
-def test_a_token_without_permission_says_what_it_may_not_do_against_fake_authentik_api(authentik_contract):
-    with FakeAuthentik(token=TOKEN, read_only_tokens=(READER,), contract=authentik_contract) as fake:
-        with pytest.raises(AuthentikError) as failure:
-            present(client_for(fake, token=READER))
+def test_a_token_without_permission_says_what_it_may_not_do_against_fake_authentik_api(start_fake_authentik):
+    fake = start_fake_authentik(read_only_tokens=(READER,))
+    with pytest.raises(AuthentikError) as failure:
+        present(client_for(fake, token=READER))
 
     assert "the token's user may not create blueprint instance 'mlflow'" in failure.value.message
     assert "You do not have permission" in failure.value.message
@@ -164,13 +163,13 @@ def tls_files(tmp_path_factory):
     return paths
 
 
-def test_tls_is_verified_against_ca_path_against_fake_authentik_api(authentik_contract, tls_files):
+def test_tls_is_verified_against_ca_path_against_fake_authentik_api(start_fake_authentik, tls_files):
     tls = (str(tls_files["cert"]), str(tls_files["key"]))
-    with FakeAuthentik(token=TOKEN, contract=authentik_contract, tls=tls) as fake:
-        with pytest.raises(AuthentikError) as untrusted:
-            AuthentikClient(fake.url, TOKEN, retries=0).check_access()
-        AuthentikClient(fake.url, TOKEN, ca_path=str(tls_files["ca"])).check_access()
-        AuthentikClient(fake.url, TOKEN, validate_certs=False).check_access()
+    fake = start_fake_authentik(tls=tls)
+    with pytest.raises(AuthentikError) as untrusted:
+        AuthentikClient(fake.url, TOKEN, retries=0).check_access()
+    AuthentikClient(fake.url, TOKEN, ca_path=str(tls_files["ca"])).check_access()
+    AuthentikClient(fake.url, TOKEN, validate_certs=False).check_access()
 
     assert fake.url.startswith("https://")
     assert "TLS connection to Authentik at 127.0.0.1:" in untrusted.value.message
