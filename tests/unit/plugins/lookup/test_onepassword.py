@@ -8,24 +8,11 @@ import json
 import pytest
 from ansible.errors import AnsibleLookupError
 from onepassword_client_testing import FAST
-from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
-    TOKEN,
-    example_secret_values,
-    fake_connect_fixture,
-    fake_connect_server_fixture,
-)
+from onepassword_connect.fixtures import TOKEN, example_secret_values
 
 from ansible_collections.homelab.mlflow.plugins.lookup import onepassword as lookup
-from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import clear_clients
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import OnePasswordError
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
-
-
-@pytest.fixture(autouse=True)
-def _fresh_clients():
-    clear_clients()
-    yield
-    clear_clients()
 
 
 def options(server, **extra):

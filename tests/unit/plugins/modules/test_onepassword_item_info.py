@@ -11,26 +11,13 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 from onepassword_client_testing import FAST
-from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
-    TOKEN,
-    example_secret_values,
-    fake_connect_fixture,
-    fake_connect_server_fixture,
-)
+from onepassword_connect.fixtures import TOKEN, example_secret_values
 
 from ansible_collections.homelab.mlflow.plugins.doc_fragments import onepassword as fragment
-from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import clear_clients
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
 from ansible_collections.homelab.mlflow.plugins.modules import onepassword_item_info as module
 
 SECRETS = example_secret_values()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_clients():
-    clear_clients()
-    yield
-    clear_clients()
 
 
 def run_module(args, capsys):

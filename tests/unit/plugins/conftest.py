@@ -1,5 +1,5 @@
-"""Every test of the 1Password client starts and ends without cached clients, and may use the fake
-Connect server (fixtures fake_connect and fake_connect_server)."""
+"""Every plugin test starts and ends without cached 1Password clients, and may use the fake Connect
+server (fixtures fake_connect and fake_connect_server)."""
 
 from __future__ import annotations
 
