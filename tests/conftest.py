@@ -13,6 +13,9 @@ from ansible_runs import VENV_BIN, ansible_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The fake Authentik API's fixtures (authentik_contract, start_fake_authentik, fake_authentik) for every test.
+pytest_plugins = ["fake_authentik_fixtures"]
+
 
 class AnsibleRun(subprocess.CompletedProcess):
     """A finished ansible program, its stdout and stderr apart."""

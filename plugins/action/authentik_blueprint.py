@@ -14,17 +14,18 @@ import copy
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
-    AUTHENTIK_CLIENT_IMPORT_ERROR,
-    AUTHENTIK_COMMON_ARGS,
-    HAS_AUTHENTIK_CLIENT,
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    AuthentikError,
-    blueprint_summary,
-    client_from_params,
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprint_state import blueprint_summary
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprint_yaml import HAS_YAML, YAML_IMPORT_ERROR
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprints import (
     ensure_blueprint_absent,
     ensure_blueprint_present,
+)
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import (
+    AUTHENTIK_CLIENT_IMPORT_ERROR,
+    HAS_AUTHENTIK_CLIENT,
 )
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
 

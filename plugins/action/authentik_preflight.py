@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
-    AUTHENTIK_COMMON_ARGS,
-    AuthentikError,
-    application_info,
-    client_from_params,
-    load_read_apis,
-)
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.applications import application_info
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import load_read_apis
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_names import LEGACY_NAMES, resolve_names
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight import (
     CLUSTER_INFO,

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # The connection options of every homelab.mlflow module and plugin that talks to Authentik,
-# declared once in plugins/module_utils/authentik.py (AUTHENTIK_COMMON_ARGS).
+# declared once in plugins/module_utils/authentik/options.py (AUTHENTIK_COMMON_ARGS).
 
 from __future__ import annotations
 
@@ -48,12 +48,15 @@ options:
       - How many more times a request is tried after a timeout, a connection error, HTTP 429 or
         a 5xx answer. V(0) tries once.
       - Other answers (a refused token, a missing permission, invalid data) are never retried.
+      - Retrying stops after 5 minutes in all, tries and waits together, whatever is left of O(retries).
     type: int
     default: 5
   retry_delay:
     description:
       - Seconds to wait before the first retry; each further retry waits twice as long as the one
-        before, at most 30 seconds. A longer C(Retry-After) from Authentik is respected, up to that limit.
+        before, at most 30 seconds, and a random part of the wait (up to half) is left out so that
+        parallel runs do not retry in step. A longer C(Retry-After) from Authentik is respected, up
+        to that limit.
     type: float
     default: 1
 requirements:

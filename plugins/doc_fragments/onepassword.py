@@ -8,7 +8,7 @@ from __future__ import annotations
 class ModuleDocFragment:
     """How the plugins of homelab.mlflow connect to 1Password.
 
-    DOCUMENTATION documents the options of ONEPASSWORD_ARG_SPEC (plugins/module_utils/onepassword.py);
+    DOCUMENTATION documents the options of ONEPASSWORD_ARG_SPEC (plugins/module_utils/onepassword/options.py);
     PLUGIN_SOURCES adds where a lookup takes them from (environment, variables).
     """
 
@@ -50,6 +50,7 @@ options:
       - How many times a request is repeated after 1Password answered that it is rate limited
         (HTTP 429) or failed in a way that may pass (HTTP 5xx, a timeout, a dropped connection).
       - V(0) gives up at the first such failure.
+      - Retrying stops after 5 minutes in all, attempts and waits together, whatever is left of O(retries).
     type: int
     default: 5
   retry_delay:
@@ -57,7 +58,7 @@ options:
       - Seconds to wait before the first retry. Each further retry waits twice as long, at most
         O(retry_max_delay), and a random part of the wait (up to half) is left out so that parallel
         runs do not retry in step.
-      - A C(Retry-After) answer from Connect is honoured instead, up to O(retry_max_delay).
+      - A longer C(Retry-After) from Connect is honoured, up to O(retry_max_delay).
     type: float
     default: 1.0
   retry_max_delay:

@@ -92,12 +92,12 @@ import re
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword import (
-    ONEPASSWORD_ARG_SPEC,
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import OnePasswordError
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.references import (
     REFERENCE_PREFIX,
-    OnePasswordError,
     SecretReference,
-    client_from_params,
 )
 
 

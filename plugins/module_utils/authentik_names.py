@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import AuthentikError, load_blueprint_content
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprint_content import load_blueprint_content
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
 
 # The names every deployment had before names were derived from the external host.
 LEGACY_NAMES = {

@@ -165,13 +165,13 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.applications import application_info
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import (
     AUTHENTIK_CLIENT_IMPORT_ERROR,
-    AUTHENTIK_COMMON_ARGS,
     HAS_AUTHENTIK_CLIENT,
-    AuthentikError,
-    application_info,
-    client_from_params,
 )
 
 

@@ -145,15 +145,14 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik import (
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.blueprint_yaml import HAS_YAML, YAML_IMPORT_ERROR
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.outposts import ensure_outpost_provider
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import (
     AUTHENTIK_CLIENT_IMPORT_ERROR,
-    AUTHENTIK_COMMON_ARGS,
     HAS_AUTHENTIK_CLIENT,
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    AuthentikError,
-    client_from_params,
-    ensure_outpost_provider,
 )
 
 

@@ -109,12 +109,12 @@ fields:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword import (
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import client_from_params
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import OnePasswordError
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.sdk_backend import (
     HAS_ONEPASSWORD_SDK,
-    ONEPASSWORD_ARG_SPEC,
     ONEPASSWORD_SDK_IMPORT_ERROR,
-    OnePasswordError,
-    client_from_params,
 )
 
 

@@ -17,35 +17,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from authentik_client_testing import BLUEPRINT, READER, WRONG
 from fake_authentik import APPLY_ACTOR, FakeAuthentik
 from fake_authentik import TEST_TOKEN as TOKEN
 
 FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes" / "authentik"
-
-
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
-# Tokens the fake refuses or accepts for reading only.
-WRONG = "not-the-fake-token"
-READER = "reader-0123456789"
-
-BLUEPRINT = """\
-version: 1
-metadata:
-  name: mlflow
-context:
-  mode: forward_single
-entries:
-  - model: authentik_providers_proxy.proxyprovider
-    identifiers:
-      name: mlflow
-    attrs:
-      name: mlflow
-      mode: !Context mode
-      external_host: !Format ["https://%s", !Context [host, mlflow.example.com]]
-      authorization_flow: !Find [authentik_flows.flow, [slug, default-provider-authorization-implicit-consent]]
-"""
 
 
 def call(fake, method, path, body=None, token=TOKEN, timeout=5.0):
@@ -164,11 +140,11 @@ def test_violations_are_reported_for_the_fixture_to_fail_the_test_against_fake_a
     taken_violations(fake_authentik)
 
 
-def test_tokens_are_checked_like_authentik_checks_them_against_fake_authentik_api(authentik_contract):
-    with FakeAuthentik(token=TOKEN, read_only_tokens=(READER,), contract=authentik_contract) as fake:
-        refused = call(fake, "GET", "/managed/blueprints/", token=WRONG)
-        reader_reads = call(fake, "GET", "/managed/blueprints/", token=READER)
-        reader_writes = call(fake, "POST", "/managed/blueprints/", {"name": "x", "content": BLUEPRINT}, token=READER)
+def test_tokens_are_checked_like_authentik_checks_them_against_fake_authentik_api(start_fake_authentik):
+    fake = start_fake_authentik(read_only_tokens=(READER,))
+    refused = call(fake, "GET", "/managed/blueprints/", token=WRONG)
+    reader_reads = call(fake, "GET", "/managed/blueprints/", token=READER)
+    reader_writes = call(fake, "POST", "/managed/blueprints/", {"name": "x", "content": BLUEPRINT}, token=READER)
 
     # Authentik answers 403, never 401, and the answers are within the document.
     assert refused == (403, {"detail": "Token invalid/expired"})

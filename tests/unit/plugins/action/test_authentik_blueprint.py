@@ -9,28 +9,8 @@ from __future__ import annotations
 import json
 import textwrap
 
+from authentik_client_testing import BLUEPRINT
 from fake_authentik import TEST_TOKEN as TOKEN
-
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
-BLUEPRINT = """\
-version: 1
-metadata:
-  name: mlflow
-context:
-  mode: forward_single
-entries:
-  - model: authentik_providers_proxy.proxyprovider
-    identifiers: {name: mlflow}
-    attrs:
-      name: mlflow
-      mode: !Context mode
-      authorization_flow: !Find [authentik_flows.flow, [slug, default-provider-authorization-implicit-consent]]
-      skip_path_regex: |
-        ^/health$
-        ^/static/
-"""
 
 # The connection and fast polling for every task; the token comes in as an extra variable.
 PLAY_HEADER = """\

@@ -3,50 +3,21 @@ fake 1Password Connect server of tests/fakes/onepassword_connect."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleLookupError
-from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
-    TOKEN,
-    example_secret_values,
-    fake_connect_fixture,
-    fake_connect_server_fixture,
-)
+from onepassword_client_testing import FAST
+from onepassword_connect.fixtures import TOKEN, example_secret_values
 
-REPO = Path(__file__).resolve().parents[4]
-
-
-def _load(relative, name):
-    """A plugin file importable under its collection name, without Ansible's collection loader
-    (which would reorder the ansible_collections namespace for the other tests of the session)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / relative)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-op = _load("plugins/module_utils/onepassword.py", "ansible_collections.homelab.mlflow.plugins.module_utils.onepassword")
-lookup = _load("plugins/lookup/onepassword.py", "ansible_collections.homelab.mlflow.plugins.lookup.onepassword")
-
-FAST = {"retry_delay": 0.001, "retry_max_delay": 0.01}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_clients():
-    op.clear_clients()
-    yield
-    op.clear_clients()
+from ansible_collections.homelab.mlflow.plugins.lookup import onepassword as lookup
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.errors import OnePasswordError
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
 
 
 def options(server, **extra):
     """The lookup's options as `run` hands them on: every option, defaults where not set."""
-    values = {name: spec.get("default") for name, spec in op.ONEPASSWORD_ARG_SPEC.items()}
+    values = {name: spec.get("default") for name, spec in ONEPASSWORD_ARG_SPEC.items()}
     values.update(vault=None, item=None, fields=None, backend="connect", connect_host=server.url, connect_token=TOKEN)
     values.update(FAST)
     values.update(extra)
@@ -83,7 +54,7 @@ def test_terms_are_references_or_with_vault_and_item_field_names(terms, kwargs, 
     ],
 )
 def test_terms_and_options_that_do_not_fit_together_are_refused(terms, kwargs, message):
-    with pytest.raises((AnsibleLookupError, op.OnePasswordError), match=message):
+    with pytest.raises((AnsibleLookupError, OnePasswordError), match=message):
         lookup.lookup_references(terms, **kwargs)
 
 
@@ -206,8 +177,8 @@ def test_lookup_documents_the_shared_connection_options(run_ansible):
 
     assert doc.returncode == 0, doc.stdout
     documented = json.loads(doc.stdout)["homelab.mlflow.onepassword"]["doc"]["options"]
-    assert set(documented) == {*op.ONEPASSWORD_ARG_SPEC, "_terms", "vault", "item", "fields"}
-    for name, spec in op.ONEPASSWORD_ARG_SPEC.items():
+    assert set(documented) == {*ONEPASSWORD_ARG_SPEC, "_terms", "vault", "item", "fields"}
+    for name, spec in ONEPASSWORD_ARG_SPEC.items():
         assert documented[name]["type"] == spec["type"]
         assert documented[name].get("default") == spec.get("default")
         fallback = spec.get("fallback")

@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[4]
-PACKAGE = "ansible_collections.homelab.mlflow.plugins.module_utils"
-
-
-def _load(relative, name):
-    """A plugin file importable under its collection name, without Ansible's collection loader."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / relative)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_load("plugins/module_utils/authentik.py", f"{PACKAGE}.authentik")
-names = _load("plugins/module_utils/authentik_names.py", f"{PACKAGE}.authentik_names")
+from ansible_collections.homelab.mlflow.plugins.module_utils import authentik_names as names
 
 UNSET = dict.fromkeys(names.LEGACY_NAMES, "")
 PRODUCTION = "mlflow.example.com"

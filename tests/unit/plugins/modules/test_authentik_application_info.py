@@ -10,9 +10,6 @@ import textwrap
 
 from fake_authentik import TEST_TOKEN as TOKEN
 
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
 BLUEPRINT = """\
 version: 1
 metadata:

@@ -12,9 +12,6 @@ import textwrap
 from fake_authentik import EMBEDDED_OUTPOST
 from fake_authentik import TEST_TOKEN as TOKEN
 
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
 PLAY_HEADER = """\
 - name: Authentik outpost provider
   hosts: localhost

@@ -4,33 +4,10 @@ OpenAPI document."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 from fake_authentik import TEST_TOKEN as TOKEN
 
-REPO = Path(__file__).resolve().parents[4]
-
-
-# The fixtures fake_authentik (a fresh fake per test) and authentik_contract.
-pytest_plugins = ["fake_authentik_fixtures"]
-
-PACKAGE = "ansible_collections.homelab.mlflow.plugins.module_utils"
-
-
-def _load(relative, name):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / relative)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-authentik = _load("plugins/module_utils/authentik.py", f"{PACKAGE}.authentik")
-_load("plugins/module_utils/authentik_names.py", f"{PACKAGE}.authentik_names")
-teardown = _load("plugins/module_utils/teardown.py", f"{PACKAGE}.teardown")
+from ansible_collections.homelab.mlflow.plugins.module_utils import teardown
+from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import AuthentikClient
 
 HOST = "mlflow.example.com"
 OWNER = "mlflow at mlflow.example.com"
@@ -66,7 +43,7 @@ entries:
 
 
 def client(fake):
-    return authentik.AuthentikClient(fake.url, TOKEN, retry_delay=0.01)
+    return AuthentikClient(fake.url, TOKEN, retry_delay=0.01)
 
 
 def test_removes_a_dedicated_deployment_check_mode_first(fake_authentik):

@@ -5,53 +5,19 @@ of tests/fakes/onepassword_connect."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
-from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unused-import
-    TOKEN,
-    example_secret_values,
-    fake_connect_fixture,
-    fake_connect_server_fixture,
-)
+from onepassword_client_testing import FAST
+from onepassword_connect.fixtures import TOKEN, example_secret_values
 
-REPO = Path(__file__).resolve().parents[4]
-
-
-def _load(relative, name):
-    """A plugin file importable under its collection name, without Ansible's collection loader
-    (which would reorder the ansible_collections namespace for the other tests of the session)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / relative)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-op = _load("plugins/module_utils/onepassword.py", "ansible_collections.homelab.mlflow.plugins.module_utils.onepassword")
-module = _load(
-    "plugins/modules/onepassword_item_info.py",
-    "ansible_collections.homelab.mlflow.plugins.modules.onepassword_item_info",
-)
-fragment = _load(
-    "plugins/doc_fragments/onepassword.py", "ansible_collections.homelab.mlflow.plugins.doc_fragments.onepassword"
-)
+from ansible_collections.homelab.mlflow.plugins.doc_fragments import onepassword as fragment
+from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.options import ONEPASSWORD_ARG_SPEC
+from ansible_collections.homelab.mlflow.plugins.modules import onepassword_item_info as module
 
 SECRETS = example_secret_values()
-FAST = {"retry_delay": 0.001, "retry_max_delay": 0.01}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_clients():
-    op.clear_clients()
-    yield
-    op.clear_clients()
 
 
 def run_module(args, capsys):
@@ -253,8 +219,8 @@ def test_doc_fragment_documents_exactly_the_argument_spec():
     documented = yaml.safe_load(fragment.ModuleDocFragment.DOCUMENTATION)["options"]
     sources = yaml.safe_load(fragment.ModuleDocFragment.PLUGIN_SOURCES)["options"]
 
-    assert set(documented) == set(op.ONEPASSWORD_ARG_SPEC)
-    for name, spec in op.ONEPASSWORD_ARG_SPEC.items():
+    assert set(documented) == set(ONEPASSWORD_ARG_SPEC)
+    for name, spec in ONEPASSWORD_ARG_SPEC.items():
         assert documented[name]["type"] == spec["type"], name
         assert documented[name].get("default") == spec.get("default"), name
         assert documented[name].get("choices") == spec.get("choices"), name
@@ -262,7 +228,7 @@ def test_doc_fragment_documents_exactly_the_argument_spec():
         if fallback:
             assert fallback[1][0] in " ".join(documented[name]["description"]), name
             assert [entry["name"] for entry in sources[name]["env"]] == fallback[1], name
-    assert {name for name, spec in op.ONEPASSWORD_ARG_SPEC.items() if spec.get("no_log")} == {
+    assert {name for name, spec in ONEPASSWORD_ARG_SPEC.items() if spec.get("no_log")} == {
         "service_account_token",
         "connect_token",
     }
@@ -273,7 +239,7 @@ def test_ansible_doc_shows_the_module(run_ansible):
 
     assert doc.returncode == 0, doc.stdout
     described = json.loads(doc.stdout)["homelab.mlflow.onepassword_item_info"]
-    assert set(described["doc"]["options"]) == {*op.ONEPASSWORD_ARG_SPEC, "vault", "item", "fields", "references"}
+    assert set(described["doc"]["options"]) == {*ONEPASSWORD_ARG_SPEC, "vault", "item", "fields", "references"}
     assert described["doc"]["attributes"]["check_mode"]["support"] == "full"
     assert "fields" in described["return"]
     assert described["examples"]

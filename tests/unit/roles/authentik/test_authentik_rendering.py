@@ -12,23 +12,20 @@ runs the same way (playbooks/preflight.yml), a host per bad input.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import authentik_blueprints
 import pytest
 import yaml
-from ansible_runs import ansible_env, ansible_playbook, failure_messages
+from ansible_runs import failure_messages
 from authentik_entries import Importer, seed_flows
+from authentik_role_playbooks import HOST, NAMESPACE, run_playbook, write_inventory
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
 TEMPLATES = REPO / "roles" / "authentik" / "templates"
 
 
-NAMESPACE = "mlflow-unit"
-HOST = "mlflow.example.com"
 # The names the role derives from the external host when none are given.
 DERIVED = "mlflow-mlflow-example-com"
 PROXY = "authentik_providers_proxy.proxyprovider"
@@ -67,23 +64,6 @@ CASES = {
         "mlflow_cluster_domain": "homelab.internal",
     },
 }
-
-
-def run_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """One of this folder's playbooks, from the checkout, with none of the caller's Ansible settings."""
-    env = ansible_env(repo_root, drop_prefixes=("ANSIBLE_", "K8S_AUTH_"))
-    return ansible_playbook(repo_root, HERE / "playbooks" / playbook, inventory, *args, timeout=600, env=env)
-
-
-def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
-    common = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "mlflow_namespace": NAMESPACE,
-        "mlflow_external_host": HOST,
-    }
-    path.write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from ansible_runs import failure_messages
-from test_authentik_rendering import run_playbook, write_inventory
+from authentik_role_playbooks import run_playbook, write_inventory
 
 AUTHENTIK = "https://authentik.example.com"
 USER, APP_PASSWORD = "alice", "app-password-0123456789"  # made up, accepted by the stand-in only
