@@ -38,13 +38,13 @@ sys.path.insert(0, str(HERE))
 import pki  # noqa: E402
 from procs import Processes  # noqa: E402
 
-STANDINS_DIR = REPO / "tests" / "fakes" / "standins"
+STANDINS_DIR = REPO / "tools" / "standins" / "operators"
 # The fake 1Password Connect server the 1Password operator stand-in reads its items from.
-FAKE_CONNECT_SERVER = REPO / "tests" / "fakes" / "onepassword_connect" / "server.py"
+FAKE_CONNECT_SERVER = REPO / "tools" / "standins" / "onepassword_connect" / "server.py"
 FAKE_CONNECT_DATA = HERE / "onepassword-connect.yaml"
 # The fake Authentik API the local inventory's authentik role talks to; it also stands in for
 # Authentik's outpost controller (writes the outposts' HTTPRoutes into the cluster).
-FAKE_AUTHENTIK_SERVER = REPO / "tests" / "fakes" / "authentik" / "fake_authentik.py"
+FAKE_AUTHENTIK_SERVER = REPO / "tools" / "standins" / "authentik" / "fake_authentik.py"
 # Made up, accepted by this fake only; inventories/local passes the same.
 FAKE_AUTHENTIK_TOKEN = "testcluster-authentik-token"  # noqa: S105
 SERVICE_CIDR = "10.96.0.0/16"
@@ -338,7 +338,7 @@ def start_controllers(bin_dir: Path, layout: Layout, procs: Processes) -> None:
 
 
 def standin_scripts() -> list[Path]:
-    """Stand-ins for operators that cannot run here: every tests/fakes/standins/*.py not starting with _."""
+    """Stand-ins for operators that cannot run here: every tools/standins/operators/*.py not starting with _."""
     if not STANDINS_DIR.is_dir():
         return []
     return sorted(p for p in STANDINS_DIR.glob("*.py") if not p.name.startswith("_"))

@@ -3,7 +3,7 @@ that works here, and none of them (plain or base64) anywhere a person or a log c
 
 Three deployment targets in one inventory, each with the database password from another source:
 an inventory variable (postgres_password), a file on the controller (postgres_password_file), and
-a 1Password Connect server (the fake of tests/fakes/onepassword_connect, serving a password of this
+a 1Password Connect server (the fake of tools/standins/onepassword_connect, serving a password of this
 test's own). playbooks/site.yml (with --diff), playbooks/verify.yml and a drift detect run through
 bin/homelab-mlflow-drift run at -vvv; their output, the drift report, and every file left in the
 runs' temporary directories are searched for each secret and the Connect token.

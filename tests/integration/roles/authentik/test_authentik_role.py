@@ -1,4 +1,4 @@
-"""The authentik role on the test cluster, against the fake Authentik API (tests/fakes/authentik/).
+"""The authentik role on the test cluster, against the fake Authentik API (tools/standins/authentik/).
 
 The fake holds every request and response to Authentik's OpenAPI document, applies the role's
 blueprint to its own store (default flows seeded, !Find and !KeyOf resolved) and, standing in for

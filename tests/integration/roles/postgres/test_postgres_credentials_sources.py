@@ -1,6 +1,6 @@
 """The postgres role's 1Password credentials sources on the test cluster, through ansible-playbook.
 
-- `onepassword_connect` reads the item from a fake 1Password Connect server (tests/fakes/onepassword_connect,
+- `onepassword_connect` reads the item from a fake 1Password Connect server (tools/standins/onepassword_connect,
   run in this process with the test cluster's data, tools/testcluster/onepassword-connect.yaml), which
   counts the item reads and fails the test on any request that breaks Connect's OpenAPI document;
 - `onepassword_operator` has the 1Password operator stand-in make the Secret from the same data;

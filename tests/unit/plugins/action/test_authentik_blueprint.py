@@ -1,5 +1,5 @@
 """homelab.mlflow.authentik_blueprint run by ansible-playbook against the fake Authentik API
-(tests/fakes/authentik/), which holds every request and response to Authentik's OpenAPI document.
+(tools/standins/authentik/), which holds every request and response to Authentik's OpenAPI document.
 
 Each ansible-playbook run costs seconds, so one run covers several cases where it can.
 """

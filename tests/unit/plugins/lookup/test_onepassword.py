@@ -1,5 +1,5 @@
 """plugins/lookup/onepassword.py: what its terms and options mean, and Ansible running it against the
-fake 1Password Connect server of tests/fakes/onepassword_connect."""
+fake 1Password Connect server of tools/standins/onepassword_connect."""
 
 from __future__ import annotations
 

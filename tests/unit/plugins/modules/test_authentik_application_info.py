@@ -1,5 +1,5 @@
 """homelab.mlflow.authentik_application_info run by ansible-playbook against the fake Authentik API
-(tests/fakes/authentik/), which holds every request and response to Authentik's OpenAPI document
+(tools/standins/authentik/), which holds every request and response to Authentik's OpenAPI document
 and applies blueprints to its own store (Authentik's default flows seeded).
 """
 

@@ -1,5 +1,5 @@
 """homelab.mlflow.authentik_sso_absent's operation (module_utils teardown.remove_sso) against the fake
-Authentik API (tests/fakes/authentik/), which holds every request and response to Authentik's
+Authentik API (tools/standins/authentik/), which holds every request and response to Authentik's
 OpenAPI document."""
 
 from __future__ import annotations

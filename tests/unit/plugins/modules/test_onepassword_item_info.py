@@ -1,6 +1,6 @@
 """plugins/modules/onepassword_item_info.py (and its action): reads fields, in check mode too, and no
 secret value or token ever reaches the output, at -vvv, against the fake 1Password Connect server
-of tests/fakes/onepassword_connect."""
+of tools/standins/onepassword_connect."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Every case is a host of one ansible-playbook run (playbooks/render.yml) that renders the role's
 templates with its defaults and vars and the case's variables; no cluster and no Authentik are
 needed. Each rendered blueprint must pass what the fake Authentik API checks before it applies
-one (tests/fakes/authentik/authentik_blueprints.py: Authentik's blueprint JSON schema, with its
+one (tools/standins/authentik/authentik_blueprints.py: Authentik's blueprint JSON schema, with its
 YAML tags), and its entries must apply to the fake's store with Authentik's default flows
 (authentik_entries.py): every !Find finds its flow, every !KeyOf its entry. The role's preflight
 runs the same way (playbooks/preflight.yml), a host per bad input.

@@ -1,6 +1,6 @@
 """plugins/module_utils/authentik/blueprints.py (and the blueprint endpoints it calls): a blueprint
 instance made present, applied and removed, run in-process against the fake Authentik API
-(tests/fakes/authentik/), which holds every request and response to Authentik's OpenAPI document.
+(tools/standins/authentik/), which holds every request and response to Authentik's OpenAPI document.
 """
 
 from __future__ import annotations

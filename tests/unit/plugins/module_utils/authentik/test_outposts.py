@@ -1,5 +1,5 @@
 """plugins/module_utils/authentik/outposts.py (and the outpost endpoints it calls): a provider added to
-an existing outpost, run in-process against the fake Authentik API (tests/fakes/authentik/).
+an existing outpost, run in-process against the fake Authentik API (tools/standins/authentik/).
 """
 
 from __future__ import annotations

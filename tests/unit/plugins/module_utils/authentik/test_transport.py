@@ -1,5 +1,5 @@
 """plugins/module_utils/authentik/transport.py and errors.py: the connection, its retries and what its
-errors say, run in-process against the fake Authentik API (tests/fakes/authentik/).
+errors say, run in-process against the fake Authentik API (tools/standins/authentik/).
 """
 
 from __future__ import annotations

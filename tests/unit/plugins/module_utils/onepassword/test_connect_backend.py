@@ -1,5 +1,5 @@
 """plugins/module_utils/onepassword/connect_backend.py and connect_items.py: the connect backend against
-the fake Connect server of tests/fakes/onepassword_connect, which checks every request and answer
+the fake Connect server of tools/standins/onepassword_connect, which checks every request and answer
 against Connect's OpenAPI document.
 """
 

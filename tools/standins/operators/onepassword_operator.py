@@ -21,7 +21,7 @@ For each onepassword.com/v1 OnePasswordItem (all namespaces) it does what the re
 
 The Connect server is named by the environment, as for the operator: ``OP_CONNECT_HOST`` and
 ``OP_CONNECT_TOKEN``. ``tools/testcluster/testcluster.py up`` starts the fake Connect server
-(tests/fakes/onepassword_connect) with ``tools/testcluster/onepassword-connect.yaml`` and passes
+(tools/standins/onepassword_connect) with ``tools/testcluster/onepassword-connect.yaml`` and passes
 both to this stand-in.
 
 Simplified on purpose: an item is read when a OnePasswordItem is new or its spec changed

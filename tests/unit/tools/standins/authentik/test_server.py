@@ -1,4 +1,4 @@
-"""The fake Authentik API (tests/fakes/authentik/): it behaves like Authentik where the collection
+"""The fake Authentik API (tools/standins/authentik/): it behaves like Authentik where the collection
 relies on it, and it holds every request and response to Authentik's OpenAPI document.
 
 These tests talk HTTP to the fake directly (urllib), so that they can send what authentik-client
@@ -21,7 +21,7 @@ from authentik_client_testing import BLUEPRINT, READER, WRONG
 from fake_authentik import APPLY_ACTOR, FakeAuthentik
 from fake_authentik import TEST_TOKEN as TOKEN
 
-FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes" / "authentik"
+FAKES = Path(__file__).resolve().parents[5] / "tools" / "standins" / "authentik"
 
 
 def call(fake, method, path, body=None, token=TOKEN, timeout=5.0):

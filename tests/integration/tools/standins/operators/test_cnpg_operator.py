@@ -1,4 +1,4 @@
-"""The CloudNativePG operator stand-in (tests/fakes/standins/cnpg_operator.py) on the test cluster.
+"""The CloudNativePG operator stand-in (tools/standins/operators/cnpg_operator.py) on the test cluster.
 
 It must give a `Cluster` what the real operator gives it and what this collection relies on:
 Services, the application Secret and instance pods (admitted under PodSecurity `restricted`) that

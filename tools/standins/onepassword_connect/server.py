@@ -23,7 +23,7 @@ openapi-core. What does not conform, and any request the fake does not implement
 upstream document lists no 429 or 5xx answers; the injected ones are validated against its
 ``ErrorResponse`` schema, the shape Connect gives every error.
 
-Run it on its own:  python tests/fakes/onepassword_connect/server.py --data FILE [--port 8080]
+Run it on its own:  python tools/standins/onepassword_connect/server.py --data FILE [--port 8080]
 """
 
 from __future__ import annotations

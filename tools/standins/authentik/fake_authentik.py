@@ -37,7 +37,7 @@ Fault injection: `inject(status, count)`, `hang(count, seconds)`, `fail_next_app
 `requests` records every request (method, path, query, body, status, injected).
 
 Run it alone, as a long-running server (with the HTTPRoutes written to a cluster):
-`python tests/fakes/authentik/fake_authentik.py --port 9000 --token secret --kubeconfig KUBECONFIG`.
+`python tools/standins/authentik/fake_authentik.py --port 9000 --token secret --kubeconfig KUBECONFIG`.
 """
 
 from __future__ import annotations

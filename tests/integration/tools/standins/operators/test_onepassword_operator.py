@@ -1,4 +1,4 @@
-"""The 1Password operator stand-in (tests/fakes/standins/onepassword_operator.py) on the test cluster.
+"""The 1Password operator stand-in (tools/standins/operators/onepassword_operator.py) on the test cluster.
 
 It must turn a `OnePasswordItem` into the Secret the real operator makes of it, reading the item
 from the test cluster's fake 1Password Connect server (data: tools/testcluster/onepassword-connect.yaml):

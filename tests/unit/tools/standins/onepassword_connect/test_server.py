@@ -1,4 +1,4 @@
-"""tests/fakes/onepassword_connect: the fake Connect server serves its data, injects faults, and
+"""tools/standins/onepassword_connect: the fake Connect server serves its data, injects faults, and
 rejects every request and response that breaks the upstream Connect OpenAPI document."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from onepassword_connect.fixtures import (  # noqa: F401  # pylint: disable=unus
     fake_connect_server_fixture,
 )
 
-FAKES = Path(__file__).resolve().parents[4] / "tests" / "fakes"
+FAKES = Path(__file__).resolve().parents[5] / "tools" / "standins"
 
 
 HOMELAB = fake_id("vault", "Homelab")

@@ -3,7 +3,7 @@
 A stand-in replaces an operator that cannot run here (no container runtime, no network). It
 does the small part of the operator's job that this collection relies on, through the real API
 server, and nothing more. `tools/testcluster/testcluster.py up` starts every
-`tests/fakes/standins/*.py` (not starting with `_`) with `--kubeconfig`, and `down` stops it.
+`tools/standins/operators/*.py` (not starting with `_`) with `--kubeconfig`, and `down` stops it.
 """
 
 from __future__ import annotations
