@@ -116,7 +116,7 @@ cluster-up: setup ## start the local test cluster (writes .testcluster/kubeconfi
 	$(VENV_PYTHON) tools/testcluster/testcluster.py up
 
 cluster-down: setup ## stop the local test cluster (and the demo's local MLflow) and remove its state
-	$(VENV_PYTHON) tests/support/local_mlflow.py stop --state $${HOMELAB_TESTCLUSTER_DIR:-.testcluster}/local-mlflow
+	$(VENV_PYTHON) tools/localrun/local_mlflow.py stop --state $${HOMELAB_TESTCLUSTER_DIR:-.testcluster}/local-mlflow
 	$(VENV_PYTHON) tools/testcluster/testcluster.py down
 
 cluster-status: setup ## show whether the local test cluster runs

@@ -34,7 +34,7 @@ namespace=$(ANSIBLE_CALLBACK_RESULT_FORMAT=json "$bin/ansible" all -i "$inventor
   -a var=mlflow_namespace | sed -nE 's/.*"mlflow_namespace": "([^"]+)".*/\1/p' | head -n 1)
 echo
 echo "Running namespace ${namespace}'s MLflow Deployment and migration Job as local processes..."
-url=$("$bin/python" tests/support/local_mlflow.py start --kubeconfig "$cluster_dir/kubeconfig" \
+url=$("$bin/python" tools/localrun/local_mlflow.py start --kubeconfig "$cluster_dir/kubeconfig" \
   --namespace "$namespace" --state "$state" | "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["url"])')
 
 "$bin/ansible-playbook" playbooks/verify.yml -i "$inventory" "$@" \

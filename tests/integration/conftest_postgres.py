@@ -1,6 +1,6 @@
 """A real, throw-away PostgreSQL server for integration tests (session fixture `postgres_server`).
 
-tests/support/postgres_server.py runs it (Debian's PostgreSQL); fixtures import it from
+tools/localrun/postgres_server.py runs it (Debian's PostgreSQL); fixtures import it from
 tests/integration/conftest.py.
 """
 

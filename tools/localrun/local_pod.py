@@ -92,7 +92,8 @@ class LocalContainer:
         declared = {volume["name"] for volume in pod_spec.get("volumes", [])}
         mounts = {}
         for mount in container.get("volumeMounts", []):
-            assert mount["name"] in declared, f"{container['name']} mounts undeclared volume {mount['name']}"
+            if mount["name"] not in declared:
+                raise ValueError(f"{container['name']} mounts undeclared volume {mount['name']}")
             mounts[mount["mountPath"]] = volumes[mount["name"]]
         env = resolve_env(api, namespace, container, pod_ip)
         argv = [expand(arg, env) for arg in [*container.get("command", []), *container.get("args", [])]]
@@ -105,7 +106,8 @@ class LocalContainer:
         )
 
     def replace_arg(self, old: str, new: str) -> None:
-        assert old in self.argv, f"{self.name}: no argument {old!r} in {self.argv}"
+        if old not in self.argv:
+            raise ValueError(f"{self.name}: no argument {old!r} in {self.argv}")
         self.argv[self.argv.index(old)] = new
 
     def process_env(self, path: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ thing changed (5000 may be taken here). A server that reads from the database's 
 
 `start` leaves the server and PostgreSQL running; `upgrade` replaces the server by the Deployment's release,
 after its migration Job ran against the same database; `stop` stops them and removes DIR. Each release runs
-with its own MLflow (tests/support/mlflow_runtime.py).
+with its own MLflow (tools/localrun/mlflow_runtime.py).
 """
 
 from __future__ import annotations
@@ -32,11 +32,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from kubernetes import client, config
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import postgres_server
+from kubernetes import client, config
 from local_pod import LocalContainer
 from mlflow_runtime import runtime_for
 
