@@ -116,11 +116,11 @@ class CallbackModule(CallbackBase):
         return result._host.get_name(), role, str(name)
 
     def v2_runner_on_ok(self, result):
-        if not (self._active and self._report) or not result._result.get("changed"):
+        if not (self._active and self._report):
             return
         host, role, task = self._where(result)
         args = result._task.args if isinstance(result._task.args, dict) else {}
-        self._report.add_changed(host, result._result, role, task, args)
+        self._report.add_ok(host, result._result, role, task, args)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not (self._active and self._report) or ignore_errors:

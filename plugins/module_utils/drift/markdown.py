@@ -108,6 +108,44 @@ def _rotation_lines(items: list[dict], mode: str) -> list[str]:
     return [*lines, ""]
 
 
+def _rule_target(rule: dict) -> str:
+    what = [rule.get("kind", "")]
+    if rule.get("name"):
+        what.append(rule["name"])
+    if rule.get("labels"):
+        what.append("labels " + ",".join(f"{key}={value}" for key, value in sorted(rule["labels"].items())))
+    if rule.get("role"):
+        what.append(f"role {rule['role']}")
+    return " ".join(what)
+
+
+def _left_alone_lines(target: dict) -> list[str]:
+    """Differences ignore rules and other field managers left to the cluster; rules that matched nothing."""
+    lines = []
+    ignored = target.get("ignored") or []
+    if ignored:
+        lines += [
+            "",
+            f"### Ignored: {len(ignored)} difference{'s' if len(ignored) != 1 else ''}",
+            "",
+            "Left as the cluster holds them, neither corrected nor drift.",
+            "",
+            "| object | field | expected | found | ignored by |",
+            "|---|---|---|---|---|",
+        ]
+        for item in ignored:
+            expected, found = _cells(item)
+            by = item.get("ignored_by", "").replace("|", "\\|")
+            what = _object_label(item.get("object"))
+            lines.append(f"| {what} | {_code(item['path'])} | {expected} | {found} | {by} |")
+    for rule in target.get("stale_rules") or []:
+        if not lines or not lines[-1].startswith("- "):
+            lines += ["", "### Ignore rules that matched nothing", ""]
+        pointers = ", ".join(_code(pointer) for pointer in rule.get("json_pointers", []))
+        lines.append(f"- {rule.get('rule')}: {_rule_target(rule)}, {pointers}: remove the rule or correct it")
+    return lines
+
+
 def render_markdown(report: dict) -> str:
     lines = [f"# Drift report: {HEADLINES.get(report['status'], report['status'])}", ""]
     mode = report["mode"]
@@ -118,7 +156,9 @@ def render_markdown(report: dict) -> str:
         f"- Run: {report['run_id']}, {report['started']} to {report['finished'] or '(unfinished)'}",
         f"- Targets: {summary['targets']}, with drift: {summary['targets_with_drift']}; objects: {summary['objects']}"
         + (f" (credential rotations: {summary['credential_rotations']})" if summary.get("credential_rotations") else "")
-        + f"; errors: {summary['errors']}",
+        + f"; errors: {summary['errors']}"
+        + (f"; ignored differences: {summary['ignored_differences']}" if summary.get("ignored_differences") else "")
+        + (f"; stale ignore rules: {summary['stale_rules']}" if summary.get("stale_rules") else ""),
         f"- Exit code: {report['exit_code']} (0 in sync, 3 drift, 2 failed)",
         "",
         "Expected is what the roles apply; found is what the cluster holds. Lists of values show only the items"
@@ -155,6 +195,7 @@ def render_markdown(report: dict) -> str:
             lines += ["### Errors", ""]
             for error in target["errors"]:
                 lines.append(f"- {_short_role(error['role'])}, task {error['task']}: {error['message']}")
+        lines += _left_alone_lines(target)
         if target["stopped_at"]:
             lines += [
                 "",

@@ -68,6 +68,17 @@ class TargetReport:
     errors: list[dict] = field(default_factory=list)
     unreachable: bool = False
     stopped_at: dict | None = None
+    # Differences left to ignore rules and other field managers (role, task, object and the field's JSON).
+    ignored: list[dict] = field(default_factory=list)
+    # The inventory's ignore rules (None: no task said), and those that matched an object.
+    rules: list[dict] | None = None
+    rules_matched: set[str] = field(default_factory=set)
+
+    def stale_rules(self) -> list[dict] | None:
+        """The inventory's rules that matched no object or field; None when the run did not check every object."""
+        if self.rules is None or self.stopped_at or self.errors or self.unreachable:
+            return None
+        return [rule for rule in self.rules if rule.get("rule") not in self.rules_matched]
 
     def status(self, mode: str) -> str:
         if self.unreachable or self.errors:

@@ -17,6 +17,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.drift.model import 
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.results import (
     drift_from_result,
+    left_alone_from_result,
     refusal_from_failure,
 )
 
@@ -39,6 +40,17 @@ class DriftReport:
 
     def target(self, host: str) -> TargetReport:
         return self.targets.setdefault(host, TargetReport(host))
+
+    def add_ok(self, host: str, result: dict, role: str, task: str, task_args: dict | None = None) -> None:
+        """A task that succeeded: what it left to others, and what it changed (or would change)."""
+        left = left_alone_from_result(result)
+        target = self.target(host)
+        target.ignored += [{"role": role, "task": task, "object": obj, **item.to_json()} for obj, item in left.fields]
+        target.rules_matched.update(left.rules_matched)
+        if left.rules is not None:
+            target.rules = left.rules
+        if result.get("changed"):
+            self.add_changed(host, result, role, task, task_args)
 
     def add_changed(self, host: str, result: dict, role: str, task: str, task_args: dict | None = None) -> None:
         items = drift_from_result(result, role, task, task_args)
@@ -111,6 +123,8 @@ class DriftReport:
                     1 for t in self.targets.values() if any(item.part_of == CREDENTIAL_ROTATION for item in t.drift)
                 ),
                 "errors": sum(len(t.errors) for t in self.targets.values()),
+                "ignored_differences": sum(len(t.ignored) for t in self.targets.values()),
+                "stale_rules": sum(len(t.stale_rules() or []) for t in self.targets.values()),
             },
             "targets": {
                 name: {
@@ -119,6 +133,8 @@ class DriftReport:
                     "errors": target.errors,
                     "unreachable": target.unreachable,
                     "stopped_at": target.stopped_at,
+                    "ignored": target.ignored,
+                    "stale_rules": target.stale_rules(),
                 }
                 for name, target in sorted(self.targets.items())
             },

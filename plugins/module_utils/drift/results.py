@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.blueprint_yaml import text_document
@@ -225,3 +226,30 @@ def _definition_of(leaf: dict, kind: str, name: str) -> dict | None:
                 identity["namespace"] = str(_module_args(leaf)["namespace"])
             return identity
     return None
+
+
+@dataclass
+class LeftAlone:
+    """What one task result says the apply left to others: differences ignored, rules that matched an object,
+    and the inventory's rules (None when the task says nothing of them)."""
+
+    fields: list[tuple[dict, FieldDrift]] = field(default_factory=list)
+    rules_matched: list[str] = field(default_factory=list)
+    rules: list[dict] | None = None
+
+
+def left_alone_from_result(result: dict) -> LeftAlone:
+    """The engine's (homelab.mlflow.k8s_apply) record of fields it left to ignore rules and other managers."""
+    found = LeftAlone()
+    if _hidden(result):
+        return found
+    for leaf in _leaves(result):
+        if isinstance(leaf.get("ignore_rules"), list):
+            found.rules = [rule for rule in leaf["ignore_rules"] if isinstance(rule, dict)]
+        for item in leaf.get("objects") or []:
+            if not isinstance(item, dict):
+                continue
+            obj = {key: item[key] for key in ("api_version", "kind", "name", "namespace") if item.get(key)}
+            found.fields += [(obj, FieldDrift.from_json(f)) for f in item.get("ignored") or [] if isinstance(f, dict)]
+            found.rules_matched += [str(rule) for rule in item.get("rules_matched") or []]
+    return found

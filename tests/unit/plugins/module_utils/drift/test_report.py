@@ -134,8 +134,18 @@ def test_the_json_report_has_the_documented_keys():
         "objects": 1,
         "credential_rotations": 0,
         "errors": 0,
+        "ignored_differences": 0,
+        "stale_rules": 0,
     }
-    assert set(data["targets"]["local"]) == {"status", "drift", "errors", "unreachable", "stopped_at"}
+    assert set(data["targets"]["local"]) == {
+        "status",
+        "drift",
+        "errors",
+        "unreachable",
+        "stopped_at",
+        "ignored",
+        "stale_rules",
+    }
     assert set(data["targets"]["local"]["drift"][0]) == {
         "role",
         "task",
@@ -220,3 +230,63 @@ def test_a_rollout_for_other_reasons_is_no_rotation():
     report.finish({})
 
     assert {item["part_of"] for item in report.to_json()["targets"]["local"]["drift"]} == {None}
+
+
+RULES = [
+    {"rule": "homelab_mlflow_ignore_rules[0]", "kind": "Deployment", "json_pointers": ["/spec/replicas"]},
+    {"rule": "homelab_mlflow_ignore_rules[1] (old)", "kind": "Service", "name": "gone", "json_pointers": ["/x"]},
+]
+VALIDATED = {"changed": False, "ignore_rules": RULES, "objects": []}
+IGNORED_REPLICAS = {
+    "changed": False,
+    "ignore_rules": RULES,
+    "objects": [
+        dict(
+            engine_object("Deployment", "mlflow", api_version="apps/v1", action="unchanged"),
+            changed=False,
+            ignored=[
+                {
+                    "path": "spec.replicas",
+                    "change": "changed",
+                    "expected": 1,
+                    "found": 5,
+                    "ignored_by": "homelab_mlflow_ignore_rules[0]: /spec/replicas",
+                }
+            ],
+            rules_matched=["homelab_mlflow_ignore_rules[0]"],
+        )
+    ],
+}
+
+
+def test_ignored_differences_are_counted_and_not_drift_and_rules_that_matched_nothing_are_listed():
+    report = DriftReport(mode="detect", run_id="r")
+    report.add_ok("local", VALIDATED, "", "Check the ignore rules")
+    report.add_ok("local", IGNORED_REPLICAS, MLFLOW, "Apply the MLflow server")
+    report.finish({})
+
+    data = report.to_json()
+    markdown = report.to_markdown()
+
+    assert (data["status"], data["exit_code"]) == ("in_sync", 0)
+    assert data["summary"]["ignored_differences"] == 1
+    assert data["summary"]["stale_rules"] == 1
+    (ignored,) = data["targets"]["local"]["ignored"]
+    assert ignored["object"]["kind"] == "Deployment"
+    assert (ignored["path"], ignored["found"]) == ("spec.replicas", 5)
+    (stale,) = data["targets"]["local"]["stale_rules"]
+    assert stale["rule"] == "homelab_mlflow_ignore_rules[1] (old)"
+    assert "### Ignored: 1 difference" in markdown
+    row = "| Deployment ns/mlflow | `spec.replicas` | `1` | `5` | homelab_mlflow_ignore_rules[0]: /spec/replicas |"
+    assert row in markdown
+    assert "### Ignore rules that matched nothing" in markdown
+    assert "- homelab_mlflow_ignore_rules[1] (old): Service gone, `/x`: remove the rule or correct it" in markdown
+
+
+def test_rules_are_not_called_stale_when_the_run_stopped_before_every_object():
+    report = DriftReport(mode="detect", run_id="r")
+    report.add_ok("local", VALIDATED, "", "Check the ignore rules")
+    report.add_failed("local", {"failed": True, "msg": "unreachable API"}, MLFLOW, "Apply the MLflow server")
+    report.finish({"local": 1})
+
+    assert report.to_json()["targets"]["local"]["stale_rules"] is None
