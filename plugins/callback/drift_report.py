@@ -51,6 +51,19 @@ options:
     default: ""
     env:
       - name: HOMELAB_MLFLOW_DRIFT_RUN_ID
+  history_file:
+    description:
+      - The JSON file that keeps, between runs, when each drifted field was first seen and in how many
+        consecutive runs; the report says so per field, and lists once the drift of the last run that is gone.
+      - When empty, C(drift-history.json) in O(report_dir). C(bin/homelab-mlflow-drift) keeps it in a ConfigMap
+        instead when asked to (the in-cluster CronJob does).
+    type: str
+    default: ""
+    env:
+      - name: HOMELAB_MLFLOW_DRIFT_HISTORY_FILE
+    ini:
+      - section: callback_drift_report
+        key: history_file
   print_summary:
     description:
       - Whether to print the Markdown summary at the end of the run.
@@ -77,6 +90,7 @@ from ansible import context
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.drift.history import apply_history, load_history
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.markdown import HEADLINES, render_markdown
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.report import DriftReport
 
@@ -142,14 +156,20 @@ class CallbackModule(CallbackBase):
             report.target(host)
         report.finish(dict(stats.failures))
         directory = self.get_option("report_dir")
+        history_file = os.path.expanduser(
+            self.get_option("history_file") or os.path.join(directory, "drift-history.json")
+        )
         data = report.to_json()
-        markdown = render_markdown(data)
         try:
             os.makedirs(directory, exist_ok=True)
+            history = apply_history(data, load_history(_read(history_file)))
+            markdown = render_markdown(data)
             text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
             _write(os.path.join(directory, "drift-report.json"), text)
             _write(os.path.join(directory, "drift-report.md"), markdown)
+            _write(history_file, json.dumps(history, indent=1, sort_keys=True) + "\n")
         except OSError as err:
+            markdown = render_markdown(data)
             self._display.error(f"homelab.mlflow.drift_report could not write the report to {directory}: {err}")
         if self.get_option("print_summary"):
             self._display.display(markdown)
@@ -158,6 +178,14 @@ class CallbackModule(CallbackBase):
             f"Drift report ({report.mode}): {headline}, exit code {data['exit_code']}; "
             f"{os.path.join(directory, 'drift-report.md')} and drift-report.json"
         )
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
 
 
 def _write(path: str, text: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.drift.history import WHOLE_OBJECT
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.model import CREDENTIAL_ROTATION
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import ABSENT
 
@@ -108,6 +109,28 @@ def _rotation_lines(items: list[dict], mode: str) -> list[str]:
     return [*lines, ""]
 
 
+def _seen_text(seen: dict | None) -> str:
+    if not seen:
+        return ""
+    runs = seen.get("runs", 1)
+    return f"{seen.get('first_seen')}, {runs} run{'s' if runs != 1 else ''}"
+
+
+def _resolved_lines(target: dict) -> list[str]:
+    """Drift of the last run that is gone, each listed once."""
+    resolved = target.get("resolved") or []
+    if not resolved:
+        return []
+    lines = ["", "### Resolved since the last run", ""]
+    for entry in resolved:
+        what = "" if entry["path"] == WHOLE_OBJECT else f" {_code(entry['path'])}"
+        lines.append(
+            f"- {entry['object']}{what}: first seen {entry['first_seen']}, last seen {entry['last_seen']} "
+            f"({entry['runs']} run{'s' if entry['runs'] != 1 else ''})"
+        )
+    return lines
+
+
 def _rule_target(rule: dict) -> str:
     what = [rule.get("kind", "")]
     if rule.get("name"):
@@ -180,22 +203,27 @@ def render_markdown(report: dict) -> str:
             for item in items:
                 changes = CORRECTED_CHANGES if item["state"] == "corrected" else CHANGES
                 change = changes.get(item["change"], item["change"])
-                lines.append(f"- **{_object_label(item['object'], item['task'])}**: {change}")
+                seen = item.get("seen")
+                whole = f" ({_seen_text(seen[WHOLE_OBJECT])})" if seen and WHOLE_OBJECT in seen else ""
+                lines.append(f"- **{_object_label(item['object'], item['task'])}**: {change}{whole}")
                 if item["message"] and item["change"] not in ("missing", "unwanted"):
                     lines.append(f"  - {item['message']}")
                 if item["change"] == "refused":
                     lines += [f"  - {_code(entry['path'])}: {entry.get('message', '')}" for entry in item["fields"]]
                 elif item["fields"]:
-                    lines += ["", "  | field | expected | found |", "  |---|---|---|"]
+                    header = "  | field | expected | found |" + (" first seen |" if seen else "")
+                    lines += ["", header, "  |---|---|---|" + ("---|" if seen else "")]
                     for entry in item["fields"]:
                         expected, found = _cells(entry)
-                        lines.append(f"  | {_code(entry['path'])} | {expected} | {found} |")
+                        history = f" {_seen_text(seen.get(entry['path']))} |" if seen else ""
+                        lines.append(f"  | {_code(entry['path'])} | {expected} | {found} |{history}")
                     lines.append("")
         if target["errors"]:
             lines += ["### Errors", ""]
             for error in target["errors"]:
                 lines.append(f"- {_short_role(error['role'])}, task {error['task']}: {error['message']}")
         lines += _left_alone_lines(target)
+        lines += _resolved_lines(target)
         if target["stopped_at"]:
             lines += [
                 "",
