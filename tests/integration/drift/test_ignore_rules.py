@@ -6,58 +6,9 @@ request."""
 
 from __future__ import annotations
 
-import json
-import textwrap
-import uuid
-
 import pytest
 from kubernetes import client
 
-# Applied as the roles apply (homelab.mlflow.k8s_apply), in a play the drift report collects from.
-PLAYBOOK = textwrap.dedent(
-    """\
-    - name: A role's apply, in a drift run
-      hosts: localhost
-      gather_facts: false
-      vars:
-        drift_report: true
-      tasks:
-        - name: Check the ignore rules and other field managers
-          homelab.mlflow.k8s_apply: {}
-
-        - name: Apply the web objects
-          homelab.mlflow.k8s_apply:
-            kubeconfig: "{{ kubeconfig }}"
-            namespace: "{{ namespace }}"
-            ignore: "{{ task_rules | default([]) }}"
-            definitions:
-              - apiVersion: v1
-                kind: ConfigMap
-                metadata:
-                  name: settings
-                  labels: {app: web}
-                data: {a: "1", b: "2"}
-              - apiVersion: apps/v1
-                kind: Deployment
-                metadata:
-                  name: web
-                  labels: {app: web}
-                spec:
-                  replicas: 1
-                  selector:
-                    matchLabels: {app: web}
-                  template:
-                    metadata:
-                      labels: {app: web}
-                    spec:
-                      containers:
-                        - name: web
-                          image: registry.k8s.io/pause:3.10
-                          env:
-                            - {name: A, value: "1"}
-                            - {name: B, value: "2"}
-    """
-)
 CONTAINER = "/spec/template/spec/containers/name=web"
 RULES = [
     {"description": "scaled by hand", "kind": "Deployment", "name": "web", "json_pointers": ["/spec/replicas"]},
@@ -65,42 +16,6 @@ RULES = [
     {"kind": "Deployment", "name": "web", "json_pointers": [f"{CONTAINER}/env/name=A"]},
     {"description": "stale", "kind": "Service", "name": "gone", "json_pointers": ["/spec/type"]},
 ]
-
-
-@pytest.fixture
-def namespace(k8s):
-    name = f"drift-ignore-{uuid.uuid4().hex[:8]}"
-    core = client.CoreV1Api(k8s)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
-
-
-@pytest.fixture
-def drift_run(testcluster, namespace, run_ansible, tmp_path):
-    playbook = tmp_path / "apply.yml"
-    playbook.write_text(PLAYBOOK)
-    runs = iter(range(100))
-
-    def run(*args: str, **variables):
-        name = f"run-{next(runs)}"
-        extra = json.dumps({"kubeconfig": str(testcluster.kubeconfig), "namespace": namespace, **variables})
-        result = run_ansible(
-            "ansible-playbook",
-            str(playbook),
-            "--diff",
-            "-e",
-            extra,
-            *args,
-            env={
-                "ANSIBLE_CALLBACKS_ENABLED": "homelab.mlflow.drift_report",
-                "HOMELAB_MLFLOW_DRIFT_REPORT_DIR": str(tmp_path / name),
-            },
-        )
-        report = tmp_path / name / "drift-report.json"
-        return result, json.loads(report.read_text()) if report.exists() else None, tmp_path / name
-
-    return run
 
 
 def fields_of(report, kind):
@@ -133,11 +48,11 @@ def edit(k8s, namespace, manager="kubectl-edit"):
 
 
 def test_ignored_fields_by_name_label_and_list_key_are_not_drift_nor_corrected_and_a_stale_rule_is_reported(
-    k8s, namespace, drift_run
+    k8s, drift_namespace, drift_run
 ):
     created, _report, _ = drift_run()
     assert created.returncode == 0, created.stdout
-    edit(k8s, namespace)
+    edit(k8s, drift_namespace)
 
     detect, detected, folder = drift_run("--check", homelab_mlflow_ignore_rules=RULES)
     correct, corrected, _ = drift_run(homelab_mlflow_ignore_rules=RULES)
@@ -167,29 +82,29 @@ def test_ignored_fields_by_name_label_and_list_key_are_not_drift_nor_corrected_a
 
     assert correct.returncode == 0, correct.stdout
     assert corrected["status"] == "corrected"
-    deployment = client.AppsV1Api(k8s).read_namespaced_deployment("web", namespace)
+    deployment = client.AppsV1Api(k8s).read_namespaced_deployment("web", drift_namespace)
     (container,) = deployment.spec.template.spec.containers
     # Corrected: what no rule ignores. Left as found: what the rules ignore.
     assert container.image == "registry.k8s.io/pause:3.10"
     assert deployment.spec.replicas == 3
     assert {e.name: e.value for e in container.env} == {"A": "9", "B": "2"}
-    assert client.CoreV1Api(k8s).read_namespaced_config_map("settings", namespace).data == {"a": "x", "b": "2"}
+    assert client.CoreV1Api(k8s).read_namespaced_config_map("settings", drift_namespace).data == {"a": "x", "b": "2"}
 
     assert again.returncode == 0, again.stdout
     assert (in_sync["status"], in_sync["exit_code"]) == ("in_sync", 0)
     assert in_sync["summary"]["ignored_differences"] == 3
 
 
-def test_without_the_rules_the_same_changes_are_drift_and_corrected(k8s, namespace, drift_run):
+def test_without_the_rules_the_same_changes_are_drift_and_corrected(k8s, drift_namespace, drift_run):
     drift_run()
-    edit(k8s, namespace)
+    edit(k8s, drift_namespace)
 
     _detect, detected, _ = drift_run("--check")
     drift_run()
 
     assert "spec.replicas" in fields_of(detected, "Deployment")
     assert fields_of(detected, "ConfigMap") == {"data.a": ("1", "x"), "data.b": ("2", "y")}
-    assert client.AppsV1Api(k8s).read_namespaced_deployment("web", namespace).spec.replicas == 1
+    assert client.AppsV1Api(k8s).read_namespaced_deployment("web", drift_namespace).spec.replicas == 1
 
 
 def scale(k8s, namespace, replicas, manager):
@@ -218,9 +133,9 @@ def replicas_owners(k8s, namespace):
         ),
     ],
 )
-def test_replicas_an_autoscaler_manages_are_left_alone(k8s, namespace, drift_run, variables):
+def test_replicas_an_autoscaler_manages_are_left_alone(k8s, drift_namespace, drift_run, variables):
     drift_run(**variables)
-    scale(k8s, namespace, 4, "autoscaler")
+    scale(k8s, drift_namespace, 4, "autoscaler")
 
     detect, detected, _ = drift_run("--check", **variables)
     correct, _corrected, _ = drift_run(**variables)
@@ -231,9 +146,9 @@ def test_replicas_an_autoscaler_manages_are_left_alone(k8s, namespace, drift_run
     assert (ignored["path"], ignored["expected"], ignored["found"]) == ("spec.replicas", 1, 4)
     assert correct.returncode == 0, correct.stdout
     assert "changed=0" in correct.stdout
-    assert client.AppsV1Api(k8s).read_namespaced_deployment("web", namespace).spec.replicas == 4
+    assert client.AppsV1Api(k8s).read_namespaced_deployment("web", drift_namespace).spec.replicas == 4
     # The apply did not take the field back: it is the autoscaler's alone.
-    assert replicas_owners(k8s, namespace) == {"autoscaler"}
+    assert replicas_owners(k8s, drift_namespace) == {"autoscaler"}
 
 
 def test_a_bad_rule_fails_before_any_request_naming_the_rule(drift_run):
