@@ -15,7 +15,7 @@ description:
     (correct mode), per deployment target (inventory host), role, Kubernetes object and field, with the
     value the roles expect and the value found in the cluster.
   - At the end of the run it writes C(drift-report.json) and C(drift-report.md) to O(report_dir) and
-    prints the Markdown summary.
+    prints the Markdown summary; and C(drift-metrics.prom), the result as Prometheus metrics.
   - Secret values never reach the report. Results of C(no_log) tasks are hidden by Ansible before any
     callback sees them, and are reported only as changed. For objects of kind C(Secret), only the names
     of the keys that differ are reported, never a value.
@@ -92,6 +92,7 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.history import apply_history, load_history
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.markdown import HEADLINES, render_markdown
+from ansible_collections.homelab.mlflow.plugins.module_utils.drift.metrics import prometheus_text
 from ansible_collections.homelab.mlflow.plugins.module_utils.drift.report import DriftReport
 
 
@@ -168,6 +169,8 @@ class CallbackModule(CallbackBase):
             _write(os.path.join(directory, "drift-report.json"), text)
             _write(os.path.join(directory, "drift-report.md"), markdown)
             _write(history_file, json.dumps(history, indent=1, sort_keys=True) + "\n")
+            # For node-exporter's textfile collector or a Pushgateway (bin/homelab-mlflow-drift passes it on).
+            _write(os.path.join(directory, "drift-metrics.prom"), prometheus_text(data))
         except OSError as err:
             markdown = render_markdown(data)
             self._display.error(f"homelab.mlflow.drift_report could not write the report to {directory}: {err}")

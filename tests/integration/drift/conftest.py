@@ -4,11 +4,17 @@ play that homelab.mlflow.drift_report collects from, each run with its own repor
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import pytest
 from kubernetes import client
+
+REPO = Path(__file__).resolve().parents[3]
 
 # Applied as the roles apply (homelab.mlflow.k8s_apply), in a play the drift report collects from.
 PLAYBOOK = textwrap.dedent(
@@ -89,5 +95,38 @@ def drift_run(testcluster, drift_namespace, run_ansible, tmp_path):
         )
         report = tmp_path / name / "drift-report.json"
         return result, json.loads(report.read_text()) if report.exists() else None, tmp_path / name
+
+    return run
+
+
+# Stands in for ansible-playbook as bin/homelab-mlflow-drift calls it: runs the real one on the test's playbook
+# (in place of playbooks/drift.yml, the whole stack), with the wrapper's further arguments and environment.
+FAKE_ANSIBLE_PLAYBOOK = """\
+import os, sys
+real, playbook = os.environ["REAL_ANSIBLE_PLAYBOOK"], os.environ["TEST_PLAYBOOK"]
+os.execv(real, [real, playbook, *sys.argv[2:]])
+"""
+
+
+@pytest.fixture
+def drift_wrapper(testcluster, drift_namespace, drift_run, tmp_path):
+    """bin/homelab-mlflow-drift detect, on the test's playbook (written by drift_run) against the test cluster."""
+    fake = tmp_path / "ansible-playbook"
+    fake.write_text(f"#!{sys.executable}\n{FAKE_ANSIBLE_PLAYBOOK}")
+    fake.chmod(0o755)
+    extra = json.dumps({"kubeconfig": str(testcluster.kubeconfig), "namespace": drift_namespace})
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+        full_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("HOMELAB_MLFLOW_DRIFT_", "ANSIBLE_"))},
+            "HOMELAB_MLFLOW_ANSIBLE_PLAYBOOK": str(fake),
+            "REAL_ANSIBLE_PLAYBOOK": str(REPO / ".venv" / "bin" / "ansible-playbook"),
+            "TEST_PLAYBOOK": str(tmp_path / "apply.yml"),
+            "KUBECONFIG": str(testcluster.kubeconfig),
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            **env,
+        }
+        command = [sys.executable, str(REPO / "bin" / "homelab-mlflow-drift"), "detect", *args, "-e", extra]
+        return subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300, check=False)
 
     return run

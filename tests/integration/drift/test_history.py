@@ -6,14 +6,9 @@ as resolved."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from kubernetes import client
 
-REPO = Path(__file__).resolve().parents[3]
 REPLICAS = "spec.replicas"
 
 
@@ -59,49 +54,24 @@ def test_first_seen_is_kept_in_the_report_folder_and_a_resolved_drift_is_listed_
     assert later["targets"]["localhost"]["resolved"] == []
 
 
-# Stands in for ansible-playbook as the wrapper calls it: runs the real one on the test's playbook (in place
-# of playbooks/drift.yml, the whole stack), with the wrapper's further arguments and environment.
-FAKE_ANSIBLE_PLAYBOOK = """\
-import os, sys
-real, playbook = os.environ["REAL_ANSIBLE_PLAYBOOK"], os.environ["TEST_PLAYBOOK"]
-os.execv(real, [real, playbook, *sys.argv[2:]])
-"""
-
-
-def test_the_in_cluster_run_keeps_first_seen_in_its_configmap(
-    testcluster, k8s, drift_namespace, drift_run, run_ansible, tmp_path
-):
-    drift_run()  # writes the test's playbook and creates the objects
+def test_the_in_cluster_run_keeps_first_seen_in_its_configmap(k8s, drift_namespace, drift_run, drift_wrapper, tmp_path):
+    drift_run()  # creates the objects
     scale_by_hand(k8s, drift_namespace)
     core = client.CoreV1Api(k8s)
     core.create_namespaced_config_map(
         drift_namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="mlflow-drift-history"))
     )
-    fake = tmp_path / "ansible-playbook"
-    fake.write_text(f"#!{sys.executable}\n{FAKE_ANSIBLE_PLAYBOOK}")
-    fake.chmod(0o755)
-    extra = json.dumps({"kubeconfig": str(testcluster.kubeconfig), "namespace": drift_namespace})
 
-    def wrapper_run(number: int) -> dict:
-        report_dir = tmp_path / f"pod-{number}"  # a new pod: nothing left of the run before
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("HOMELAB_MLFLOW_DRIFT_", "ANSIBLE_"))},
-            "HOMELAB_MLFLOW_ANSIBLE_PLAYBOOK": str(fake),
-            "REAL_ANSIBLE_PLAYBOOK": str(REPO / ".venv" / "bin" / "ansible-playbook"),
-            "TEST_PLAYBOOK": str(tmp_path / "apply.yml"),
-            "KUBECONFIG": str(testcluster.kubeconfig),
-            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-            "HOMELAB_MLFLOW_DRIFT_HISTORY_CONFIGMAP": f"{drift_namespace}/mlflow-drift-history",
-        }
-        done = subprocess.run(
-            [sys.executable, str(REPO / "bin" / "homelab-mlflow-drift"), "detect", "--report-dir", str(report_dir),
-             "-e", extra],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+    reports = []
+    for number in range(3):
+        folder = tmp_path / f"pod-{number}"  # a new pod: nothing left of the run before
+        done = drift_wrapper(
+            "--report-dir",
+            str(folder),
+            HOMELAB_MLFLOW_DRIFT_HISTORY_CONFIGMAP=f"{drift_namespace}/mlflow-drift-history",
+        )
         assert done.returncode == 3, done.stdout + done.stderr
-        return json.loads((report_dir / "drift-report.json").read_text())
-
-    reports = [wrapper_run(number) for number in range(3)]
+        reports.append(json.loads((folder / "drift-report.json").read_text()))
 
     assert [seen(report)["runs"] for report in reports] == [1, 2, 3]
     assert {seen(report)["first_seen"] for report in reports} == {reports[0]["finished"]}
