@@ -65,7 +65,7 @@ PLAYBOOK = textwrap.dedent(
 
 @pytest.fixture
 def drift_namespace(k8s):
-    name = f"drift-ignore-{uuid.uuid4().hex[:8]}"
+    name = f"drift-test-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(k8s)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
@@ -73,12 +73,17 @@ def drift_namespace(k8s):
 
 
 @pytest.fixture
-def drift_run(testcluster, drift_namespace, run_ansible, tmp_path):
-    playbook = tmp_path / "apply.yml"
-    playbook.write_text(PLAYBOOK)
-    runs = iter(range(100))
+def drift_runner(testcluster, drift_namespace, run_ansible, tmp_path):
+    """Runs of a playbook with the drift report enabled, against the test cluster and its namespace: each run
+    returns ansible-playbook's result, the report (None when none was written) and the report folder."""
 
-    def run(*args: str, report_dir=None, **variables):
+    def runner(text: str = PLAYBOOK):
+        playbook = tmp_path / "apply.yml"
+        playbook.write_text(text)
+        runs = iter(range(100))
+        return lambda *args, report_dir=None, **variables: _run(playbook, runs, args, report_dir, variables)
+
+    def _run(playbook, runs, args, report_dir, variables):
         name = report_dir or f"run-{next(runs)}"
         extra = json.dumps({"kubeconfig": str(testcluster.kubeconfig), "namespace": drift_namespace, **variables})
         result = run_ansible(
@@ -96,7 +101,13 @@ def drift_run(testcluster, drift_namespace, run_ansible, tmp_path):
         report = tmp_path / name / "drift-report.json"
         return result, json.loads(report.read_text()) if report.exists() else None, tmp_path / name
 
-    return run
+    return runner
+
+
+@pytest.fixture
+def drift_run(drift_runner):
+    """Runs of the role's apply of PLAYBOOK."""
+    return drift_runner()
 
 
 # Stands in for ansible-playbook as bin/homelab-mlflow-drift calls it: runs the real one on the test's playbook
