@@ -174,8 +174,8 @@ objects:
     note: {description: Why an object was treated specially., type: str, returned: when there is one}
     ignored:
       description:
-        - The differences left to the cluster, as O(objects[].fields) with C(ignored_by) (the rule and
-          pointer, or the field manager).
+        - The differences left to the cluster, as C(fields) with C(ignored_by) (the rule and pointer, or
+          the field manager).
       type: list
       elements: dict
       returned: when there are some

@@ -8,24 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the controller, where this runs
+    HAS_YAML = False
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import ABSENT
 
+if HAS_YAML:
 
-class _TaggedLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """YAML with application tags (Authentik's !Find, !Context, ...) kept as plain values."""
+    class _TaggedLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        """YAML with application tags (Authentik's !Find, !Context, ...) kept as plain values."""
 
+    def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return f"!{suffix} {loader.construct_scalar(node)}".rstrip()
+        if isinstance(node, yaml.SequenceNode):
+            return {f"!{suffix}": loader.construct_sequence(node, deep=True)}
+        return {f"!{suffix}": loader.construct_mapping(node, deep=True)}
 
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return f"!{suffix} {loader.construct_scalar(node)}".rstrip()
-    if isinstance(node, yaml.SequenceNode):
-        return {f"!{suffix}": loader.construct_sequence(node, deep=True)}
-    return {f"!{suffix}": loader.construct_mapping(node, deep=True)}
-
-
-_TaggedLoader.add_multi_constructor("!", _tagged)
+    _TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def _text_document(text: str) -> Any:

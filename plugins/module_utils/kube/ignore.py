@@ -96,7 +96,8 @@ class IgnoreRule:
         )
 
     def to_json(self) -> dict:
-        data: dict[str, Any] = {"rule": self.rule_id, "kind": self.kind, "json_pointers": [p for p, _ in self.pointers]}
+        pointers = [text for text, _tokens in self.pointers]
+        data: dict[str, Any] = {"rule": self.rule_id, "kind": self.kind, "json_pointers": pointers}
         if self.name is not None:
             data["name"] = self.name
         if self.labels:
@@ -213,7 +214,7 @@ def leave_to_others(
     ignored = Ignored()
     selected = [rule for rule in rules if rule.selects(declared, role)]
     owners = [(manager, owned_fields(live, manager)) for manager in managers or []] if live is not None else []
-    if not selected and not any(fields for _, fields in owners):
+    if not selected and not any(fields for _manager, fields in owners):
         return declared, ignored
     adjusted = copy.deepcopy(declared)
     for rule in selected:

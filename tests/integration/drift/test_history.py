@@ -29,11 +29,11 @@ def test_first_seen_is_kept_in_the_report_folder_and_a_resolved_drift_is_listed_
     drift_run()
     scale_by_hand(k8s, drift_namespace)
 
-    detected = [drift_run("--check", report_dir="kept")[1] for _ in range(3)]
-    _correct, corrected, _ = drift_run(report_dir="kept")
+    detected = [drift_run("--check", report_dir="kept")[1] for _run in range(3)]
+    _correct, corrected, _folder = drift_run(report_dir="kept")
     _after, resolved, folder = drift_run("--check", report_dir="kept")
     resolved_markdown = (folder / "drift-report.md").read_text()
-    _again, later, _ = drift_run("--check", report_dir="kept")
+    _again, later, _folder = drift_run("--check", report_dir="kept")
 
     first = detected[0]["finished"]
     assert [seen(report) for report in detected] == [

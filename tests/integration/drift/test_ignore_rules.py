@@ -50,13 +50,13 @@ def edit(k8s, namespace, manager="kubectl-edit"):
 def test_ignored_fields_by_name_label_and_list_key_are_not_drift_nor_corrected_and_a_stale_rule_is_reported(
     k8s, drift_namespace, drift_run
 ):
-    created, _report, _ = drift_run()
+    created, _report, _folder = drift_run()
     assert created.returncode == 0, created.stdout
     edit(k8s, drift_namespace)
 
     detect, detected, folder = drift_run("--check", homelab_mlflow_ignore_rules=RULES)
-    correct, corrected, _ = drift_run(homelab_mlflow_ignore_rules=RULES)
-    again, in_sync, _ = drift_run("--check", homelab_mlflow_ignore_rules=RULES)
+    correct, corrected, _folder = drift_run(homelab_mlflow_ignore_rules=RULES)
+    again, in_sync, _folder = drift_run("--check", homelab_mlflow_ignore_rules=RULES)
 
     assert detect.returncode == 0, detect.stdout
     assert (detected["status"], detected["exit_code"]) == ("drift", 3)
@@ -99,7 +99,7 @@ def test_without_the_rules_the_same_changes_are_drift_and_corrected(k8s, drift_n
     drift_run()
     edit(k8s, drift_namespace)
 
-    _detect, detected, _ = drift_run("--check")
+    _detect, detected, _folder = drift_run("--check")
     drift_run()
 
     assert "spec.replicas" in fields_of(detected, "Deployment")
@@ -137,8 +137,8 @@ def test_replicas_an_autoscaler_manages_are_left_alone(k8s, drift_namespace, dri
     drift_run(**variables)
     scale(k8s, drift_namespace, 4, "autoscaler")
 
-    detect, detected, _ = drift_run("--check", **variables)
-    correct, _corrected, _ = drift_run(**variables)
+    detect, detected, _folder = drift_run("--check", **variables)
+    correct, _corrected, _folder = drift_run(**variables)
 
     assert detect.returncode == 0, detect.stdout
     assert (detected["status"], detected["exit_code"]) == ("in_sync", 0)
@@ -157,7 +157,7 @@ def test_a_bad_rule_fails_before_any_request_naming_the_rule(drift_run):
         {"kind": "Deploymnet", "json_pointers": ["/x"]},
     ]
 
-    result, report, _ = drift_run("--check", homelab_mlflow_ignore_rules=rules)
+    result, report, _folder = drift_run("--check", homelab_mlflow_ignore_rules=rules)
 
     assert result.returncode == 2
     assert "homelab_mlflow_ignore_rules[1]: kind 'Deploymnet' is none the roles apply" in result.stdout

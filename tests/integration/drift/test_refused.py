@@ -68,8 +68,8 @@ def test_an_immutable_field_is_reported_and_the_object_is_not_recreated(k8s, dri
     uid = apps.read_namespaced_deployment("web", drift_namespace).metadata.uid
     run = drift_runner(PLAYBOOK)
 
-    detect, detected, _ = run("--check", report_dir="detect")
-    correct, corrected, _ = run(report_dir="correct")
+    detect, detected, _folder = run("--check", report_dir="detect")
+    correct, corrected, _folder = run(report_dir="correct")
 
     for result, report, state in ((detect, detected, "found"), (correct, corrected, "not_corrected")):
         # ansible-playbook: a task failed (2); the report: drift that needs a person (3).
