@@ -6,9 +6,13 @@ request."""
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 import pytest
 from kubernetes import client
 
+REPO = Path(__file__).resolve().parents[3]
 CONTAINER = "/spec/template/spec/containers/name=web"
 RULES = [
     {"description": "scaled by hand", "kind": "Deployment", "name": "web", "json_pointers": ["/spec/replicas"]},
@@ -163,3 +167,44 @@ def test_a_bad_rule_fails_before_any_request_naming_the_rule(drift_run):
     assert "homelab_mlflow_ignore_rules[1]: kind 'Deploymnet' is none the roles apply" in result.stdout
     assert "Check the ignore rules and other field managers" in result.stdout.split("fatal:")[0].rsplit("TASK", 1)[1]
     assert report["exit_code"] == 2
+
+
+# The mlflow role's HorizontalPodAutoscaler, rendered from its template as the role renders it.
+AUTOSCALER_PLAYBOOK = textwrap.dedent(
+    """\
+    - name: The mlflow role's autoscaler
+      hosts: localhost
+      gather_facts: false
+      vars:
+        drift_report: true
+        mlflow_namespace: "{{ namespace }}"
+        mlflow_autoscaler_enabled: true
+        mlflow_replicas: 2
+        mlflow_autoscaler_max_replicas: 5
+        mlflow_autoscaler_cpu_utilization: 70
+        __mlflow_labels: {app.kubernetes.io/name: mlflow}
+      tasks:
+        - name: Apply the autoscaler
+          homelab.mlflow.k8s_apply:
+            kubeconfig: "{{ kubeconfig }}"
+            namespace: "{{ namespace }}"
+            definitions:
+              - "{{ lookup('ansible.builtin.template', playbook_dir ~ '/horizontalpodautoscaler.yaml.j2') }}"
+    """
+)
+
+
+def test_the_roles_autoscaler_is_what_the_api_server_takes(k8s, drift_namespace, drift_runner, tmp_path):
+    template = REPO / "roles" / "mlflow" / "templates" / "horizontalpodautoscaler.yaml.j2"
+    (tmp_path / template.name).write_text(template.read_text())
+    run = drift_runner(AUTOSCALER_PLAYBOOK)
+
+    created, _report, _folder = run()
+    again, in_sync, _folder = run("--check")
+
+    assert created.returncode == 0, created.stdout
+    assert (again.returncode, in_sync["status"]) == (0, "in_sync"), again.stdout
+    found = client.AutoscalingV2Api(k8s).read_namespaced_horizontal_pod_autoscaler("mlflow", drift_namespace)
+    assert (found.spec.min_replicas, found.spec.max_replicas) == (2, 5)
+    assert (found.spec.scale_target_ref.kind, found.spec.scale_target_ref.name) == ("Deployment", "mlflow")
+    assert found.spec.metrics[0].resource.target.average_utilization == 70
