@@ -161,9 +161,10 @@ def _left_alone_lines(target: dict) -> list[str]:
             by = item.get("ignored_by", "").replace("|", "\\|")
             what = _object_label(item.get("object"))
             lines.append(f"| {what} | {_code(item['path'])} | {expected} | {found} | {by} |")
-    for rule in target.get("stale_rules") or []:
-        if not lines or not lines[-1].startswith("- "):
-            lines += ["", "### Ignore rules that matched nothing", ""]
+    stale = target.get("stale_rules") or []
+    if stale:
+        lines += ["", "### Ignore rules that matched nothing", ""]
+    for rule in stale:
         pointers = ", ".join(_code(pointer) for pointer in rule.get("json_pointers", []))
         lines.append(f"- {rule.get('rule')}: {_rule_target(rule)}, {pointers}: remove the rule or correct it")
     return lines
