@@ -119,7 +119,11 @@ class CallbackModule(CallbackBase):
             self._active = False
         if self._active and self._report is None:
             mode = "detect" if context.CLIARGS.get("check") else "correct"
-            self._report = DriftReport(mode=mode, run_id=self.get_option("run_id"), playbook=self._playbook)
+            tags = set(context.CLIARGS.get("tags") or ()) - {"all"}
+            every_role = not tags and not context.CLIARGS.get("skip_tags")
+            self._report = DriftReport(
+                mode=mode, run_id=self.get_option("run_id"), playbook=self._playbook, every_role=every_role
+            )
 
     @staticmethod
     def _where(result) -> tuple[str, str, str]:

@@ -30,10 +30,12 @@ EXIT_DRIFT = 3
 class DriftReport:
     """Everything a drift run found, per target; rendered as JSON and Markdown."""
 
-    def __init__(self, mode: str = "detect", run_id: str = "", playbook: str = ""):
+    def __init__(self, mode: str = "detect", run_id: str = "", playbook: str = "", every_role: bool = True):
         self.mode = mode
         self.run_id = run_id or uuid.uuid4().hex
         self.playbook = playbook
+        # False when --tags or --skip-tags left roles out: their objects were not checked.
+        self.every_role = every_role
         self.started = _now()
         self.finished: str | None = None
         self.targets: dict[str, TargetReport] = {}
@@ -124,7 +126,7 @@ class DriftReport:
                 ),
                 "errors": sum(len(t.errors) for t in self.targets.values()),
                 "ignored_differences": sum(len(t.ignored) for t in self.targets.values()),
-                "stale_rules": sum(len(t.stale_rules() or []) for t in self.targets.values()),
+                "stale_rules": sum(len(self._stale_rules(t) or []) for t in self.targets.values()),
             },
             "targets": {
                 name: {
@@ -134,11 +136,14 @@ class DriftReport:
                     "unreachable": target.unreachable,
                     "stopped_at": target.stopped_at,
                     "ignored": target.ignored,
-                    "stale_rules": target.stale_rules(),
+                    "stale_rules": self._stale_rules(target),
                 }
                 for name, target in sorted(self.targets.items())
             },
         }
+
+    def _stale_rules(self, target: TargetReport) -> list[dict] | None:
+        return target.stale_rules() if self.every_role else None
 
     def to_markdown(self) -> str:
         return render_markdown(self.to_json())

@@ -290,3 +290,12 @@ def test_rules_are_not_called_stale_when_the_run_stopped_before_every_object():
     report.finish({"local": 1})
 
     assert report.to_json()["targets"]["local"]["stale_rules"] is None
+
+
+def test_rules_are_not_called_stale_when_tags_left_roles_out():
+    report = DriftReport(mode="detect", run_id="r", every_role=False)
+    report.add_ok("local", VALIDATED, "", "Check the ignore rules")
+    report.finish({})
+
+    assert report.to_json()["targets"]["local"]["stale_rules"] is None
+    assert report.to_json()["summary"]["stale_rules"] == 0
