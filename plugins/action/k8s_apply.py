@@ -18,6 +18,12 @@ from ansible.template import trust_as_template
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.apply import ApplyError, Prune, apply_set
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ignore import (
+    LeftToOthers,
+    RuleError,
+    parse_managers,
+    parse_rules,
+)
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import FIELD_MANAGER, Ref
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import FAILED, READY, wait_for
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
@@ -34,6 +40,7 @@ ARGUMENT_SPEC = dict(
     wait={"type": "list", "elements": "dict", "default": []},
     wait_timeout={"type": "int", "default": 300},
     msg={"type": "str"},
+    ignore={"type": "list", "elements": "raw", "default": []},
     prune={
         "type": "dict",
         "options": {
@@ -43,6 +50,10 @@ ARGUMENT_SPEC = dict(
         },
     },
 )
+
+
+# Inventory variables every apply honours: fields left to the cluster (docs/drift.md).
+INVENTORY_VARIABLES = ("homelab_mlflow_ignore_rules", "homelab_mlflow_field_managers")
 
 
 def _documents(text: str | None, source: str) -> list[dict]:
@@ -73,13 +84,32 @@ class ActionModule(ControllerAction):
         # Plain data from here on: Ansible's tagged strings and mappings stay out of the engine.
         return plain(declared)
 
+    def _left_to_others(self, args: dict, task_vars: dict) -> tuple[LeftToOthers, list]:
+        """The inventory's ignore rules and other field managers, and the task's own rules (a role's: the
+        autoscaler's replicas), validated before any request; and the inventory's rules alone."""
+        inventory = {name: plain(self._templar.template(task_vars.get(name))) for name in INVENTORY_VARIABLES}
+        try:
+            rules = parse_rules(inventory["homelab_mlflow_ignore_rules"])
+            task_rules = parse_rules(plain(args["ignore"]), "ignore")
+            managers = parse_managers(inventory["homelab_mlflow_field_managers"])
+        except RuleError as error:
+            raise AnsibleActionFail(str(error)) from None
+        role = self._task._role.get_name() if self._task._role else None
+        return LeftToOthers(tuple(rules + task_rules), tuple(managers), role), rules
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         check_mode = bool(self._task.check_mode)
+        others, inventory_rules = self._left_to_others(args, task_vars)
+        result["ignore_rules"] = [rule.to_json() for rule in inventory_rules]
         declared = self._declared(args, task_vars)
+        if not (declared or args["absent"] or args["prune"]):
+            # Nothing to apply: the rules are checked, and the cluster is not contacted.
+            result.update(changed=False, objects=[], resources=[], requests=0)
+            return result
         try:
             kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
             prune = Prune(dict(args["prune"]["labels"]), list(args["prune"]["kinds"])) if args["prune"] else None
@@ -93,6 +123,7 @@ class ActionModule(ControllerAction):
                 args["field_manager"],
                 prune,
                 known=plain(args["known"]),
+                others=others,
             )
         except ApplyError as error:
             done = error.outcomes

@@ -26,6 +26,14 @@ description:
     changed one shown as V((hidden, changed\))).
   - A Job that exists is left as it is (its template cannot change); a failed one is deleted and
     created again.
+  - Fields left to the cluster are neither applied nor reported as changes - those of the inventory's ignore
+    rules (C(homelab_mlflow_ignore_rules)) and of O(ignore), and those the field managers of
+    C(homelab_mlflow_field_managers) own. Such a field is left out of what is applied where it differs
+    from the declaration (so that the apply does not take it back), or, where the collection's field
+    manager still owns it, applied as the cluster holds it. An object that does not exist yet is made as
+    declared. C(docs/drift.md) describes the rules.
+  - The rules are checked before any request; with no object to apply or remove, they are only checked and
+    the cluster is not contacted (C(playbooks/drift.yml) does so before anything else).
 options:
   templates:
     description:
@@ -78,6 +86,15 @@ options:
   namespace:
     description: The namespace of namespaced objects that do not name one.
     type: str
+  ignore:
+    description:
+      - Ignore rules of the task itself, on top of the inventory's C(homelab_mlflow_ignore_rules), in the same form -
+        for example the Deployment's C(spec.replicas) when an autoscaler owns it.
+      - Each rule has C(kind), C(json_pointers) (RFC 6901; a list entry named by its key, C(name=mlflow)), and
+        optionally C(name), C(labels), C(role) and C(description).
+    type: list
+    elements: raw
+    default: []
   field_manager:
     description: The field manager of the server-side apply.
     type: str
@@ -155,6 +172,23 @@ objects:
       elements: dict
       returned: always
     note: {description: Why an object was treated specially., type: str, returned: when there is one}
+    ignored:
+      description:
+        - The differences left to the cluster, as C(fields) with C(ignored_by) (the rule and pointer, or
+          the field manager).
+      type: list
+      elements: dict
+      returned: when there are some
+    rules_matched:
+      description: The ignore rules that selected the object and named one of its fields.
+      type: list
+      elements: str
+      returned: when there are some
+ignore_rules:
+  description: The inventory's ignore rules (C(homelab_mlflow_ignore_rules)), validated, each named by C(rule).
+  returned: always
+  type: list
+  elements: dict
 resources:
   description: The objects as the server returned them (status included, Secret values hidden).
   returned: success

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import FieldChange, changed_fields, holds
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.discovery import Resources
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.discovery import Resource, Resources
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ignore import LeftToOthers
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import (
     FIELD_MANAGER,
     Ref,
@@ -58,6 +59,9 @@ class Outcome:
     live: dict | None = None  # the server's object after the apply, with status
     fields: list[FieldChange] = field(default_factory=list)
     note: str = ""
+    # Differences left to others (ignore rules, other field managers), and the rules that matched the object.
+    ignored: list[FieldChange] = field(default_factory=list)
+    rules_matched: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -68,6 +72,10 @@ class Outcome:
         data["fields"] = [item.to_json() for item in self.fields]
         if self.note:
             data["note"] = self.note
+        if self.ignored:
+            data["ignored"] = [item.to_json() for item in self.ignored]
+        if self.rules_matched:
+            data["rules_matched"] = self.rules_matched
         return data
 
     def diff(self) -> dict:
@@ -213,13 +221,37 @@ def _wait_gone(kube: Kube, path: str, timeout: float = JOB_GONE_TIMEOUT) -> None
 
 
 def apply_object(
-    kube: Kube, resources: Resources, snapshot: Snapshot, obj: dict, ref: Ref, check_mode: bool, field_manager: str
+    kube: Kube,
+    resources: Resources,
+    snapshot: Snapshot,
+    obj: dict,
+    ref: Ref,
+    check_mode: bool,
+    field_manager: str,
+    others: LeftToOthers | None = None,
 ) -> Outcome:
     resource = resources.get(ref.api_version, ref.kind)
     obj = _place(obj, ref, resource.namespaced)
     live = snapshot.find(ref)
+    applied, ignored = (others or LeftToOthers()).apply_to(obj, live, field_manager)
+    outcome = _apply(kube, resource, obj, applied, ref, live, check_mode, field_manager)
+    outcome.ignored, outcome.rules_matched = ignored.fields, ignored.rules_matched
+    return outcome
+
+
+def _apply(
+    kube: Kube,
+    resource: Resource,
+    obj: dict,
+    applied: dict,
+    ref: Ref,
+    live: dict | None,
+    check_mode: bool,
+    field_manager: str,
+) -> Outcome:
+    """Apply one object: `obj` as declared (its digest), `applied` as sent (without what others own)."""
     before = without_server_fields(live)
-    declared = with_digest(obj)
+    declared = with_digest(applied, obj)
     if live is not None and declared_digest(live) == digest(obj) and holds(live, as_data(declared)):
         return Outcome(ref, "unchanged", before, before, live)
     path = resource.path(ref.namespace, ref.name)
@@ -234,7 +266,7 @@ def apply_object(
         action = "replaced"
     try:
         if check_mode and action == "replaced":
-            answer = with_digest(obj)  # the dry run would meet the failed Job, which stays until deleted
+            answer = declared  # the dry run would meet the failed Job, which stays until deleted
         else:
             answer = kube.apply(path, declared, field_manager, dry_run=check_mode)
     except KubeError as error:
@@ -282,16 +314,18 @@ def apply_set(
     field_manager: str = FIELD_MANAGER,
     prune: Prune | None = None,
     known: list[dict] | None = None,
+    others: LeftToOthers | None = None,
 ) -> list[Outcome]:
     """Apply every declared object in order, then remove the absent ones that exist and, with
-    `prune`, the set's own objects it no longer declares."""
+    `prune`, the set's own objects it no longer declares. With `others`, the fields that ignore rules and
+    other field managers leave to the cluster are not applied."""
     refs = [_ref(obj, namespace, resources) for obj in declared]
     gone = [_ref(obj, namespace, resources) for obj in absent or []]
     snapshot = Snapshot(kube, resources, refs + gone, known)
     outcomes: list[Outcome] = []
     for obj, ref in zip(declared, refs, strict=True):
         try:
-            outcomes.append(apply_object(kube, resources, snapshot, obj, ref, check_mode, field_manager))
+            outcomes.append(apply_object(kube, resources, snapshot, obj, ref, check_mode, field_manager, others))
         except KubeError as error:
             raise _refused(ref, error, "apply", outcomes) from None
     if prune is not None:

@@ -105,6 +105,8 @@ class FieldChange:
     found: Any = ABSENT
     redacted: bool = False
     message: str = ""
+    # The ignore rule or field manager that left it to the cluster (not drift).
+    ignored_by: str = ""
 
     @property
     def change(self) -> str:
@@ -127,6 +129,8 @@ class FieldChange:
                 data["found"] = self.found
         if self.message:
             data["message"] = self.message
+        if self.ignored_by:
+            data["ignored_by"] = self.ignored_by
         return data
 
     @classmethod
@@ -137,10 +141,11 @@ class FieldChange:
             data.get("found", ABSENT),
             bool(data.get("redacted")),
             str(data.get("message", "")),
+            str(data.get("ignored_by", "")),
         )
 
 
-def _join(path: str, key: Any) -> str:
+def join_path(path: str, key: Any) -> str:
     key = str(key)
     if SIMPLE_KEY.match(key):
         return f"{path}.{key}" if path else key
@@ -176,7 +181,7 @@ def differences(before: Any, after: Any, path: str = "") -> list[FieldChange]:
     if isinstance(before, dict) and isinstance(after, dict):
         found = []
         for key in sorted(set(before) | set(after), key=str):
-            found.extend(differences(before.get(key, ABSENT), after.get(key, ABSENT), _join(path, key)))
+            found.extend(differences(before.get(key, ABSENT), after.get(key, ABSENT), join_path(path, key)))
         return found
     if isinstance(before, list) and isinstance(after, list) and before != after:
         key = _merge_key(before, after, path)

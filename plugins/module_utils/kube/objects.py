@@ -67,11 +67,12 @@ def digest(obj: dict) -> str:
     return hashlib.sha256(json.dumps(shape, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
-def with_digest(obj: dict) -> dict:
-    """The declared object, annotated with its own digest."""
+def with_digest(obj: dict, declaration: dict | None = None) -> dict:
+    """The object to apply, annotated with the digest of its declaration (by default the object itself)."""
     declared = copy.deepcopy(obj)
     metadata = declared.setdefault("metadata", {})
-    metadata["annotations"] = dict(metadata.get("annotations") or {}, **{DIGEST_ANNOTATION: digest(obj)})
+    value = digest(declaration if declaration is not None else obj)
+    metadata["annotations"] = dict(metadata.get("annotations") or {}, **{DIGEST_ANNOTATION: value})
     return declared
 
 

@@ -5,11 +5,8 @@ reports it as drift that needs a person (exit code 3), and the object stays the 
 
 from __future__ import annotations
 
-import json
 import textwrap
-import uuid
 
-import pytest
 from kubernetes import client
 
 # Applied as the roles apply: server-side, field manager homelab.mlflow, conflicts forced.
@@ -64,43 +61,15 @@ def deployment(namespace: str, selector: dict) -> client.V1Deployment:
     )
 
 
-@pytest.fixture
-def namespace(k8s):
-    name = f"drift-refused-{uuid.uuid4().hex[:8]}"
-    core = client.CoreV1Api(k8s)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
-
-
-def test_an_immutable_field_is_reported_and_the_object_is_not_recreated(
-    testcluster, k8s, namespace, run_ansible, tmp_path
-):
+def test_an_immutable_field_is_reported_and_the_object_is_not_recreated(k8s, drift_namespace, drift_runner, tmp_path):
     apps = client.AppsV1Api(k8s)
     # Recreated by hand with another selector, which no update can change back.
-    apps.create_namespaced_deployment(namespace, deployment(namespace, {"app": "web", "tier": "front"}))
-    uid = apps.read_namespaced_deployment("web", namespace).metadata.uid
-    playbook = tmp_path / "apply.yml"
-    playbook.write_text(PLAYBOOK)
-    extra = json.dumps({"kubeconfig": str(testcluster.kubeconfig), "namespace": namespace})
+    apps.create_namespaced_deployment(drift_namespace, deployment(drift_namespace, {"app": "web", "tier": "front"}))
+    uid = apps.read_namespaced_deployment("web", drift_namespace).metadata.uid
+    run = drift_runner(PLAYBOOK)
 
-    def drift_run(name: str, *args: str):
-        result = run_ansible(
-            "ansible-playbook",
-            str(playbook),
-            "--diff",
-            "-e",
-            extra,
-            *args,
-            env={
-                "ANSIBLE_CALLBACKS_ENABLED": "homelab.mlflow.drift_report",
-                "HOMELAB_MLFLOW_DRIFT_REPORT_DIR": str(tmp_path / name),
-            },
-        )
-        return result, json.loads((tmp_path / name / "drift-report.json").read_text())
-
-    detect, detected = drift_run("detect", "--check")
-    correct, corrected = drift_run("correct")
+    detect, detected, _folder = run("--check", report_dir="detect")
+    correct, corrected, _folder = run(report_dir="correct")
 
     for result, report, state in ((detect, detected, "found"), (correct, corrected, "not_corrected")):
         # ansible-playbook: a task failed (2); the report: drift that needs a person (3).
@@ -109,7 +78,12 @@ def test_an_immutable_field_is_reported_and_the_object_is_not_recreated(
         (item,) = report["targets"]["localhost"]["drift"]
         assert item["change"] == "refused"
         assert item["state"] == state
-        assert item["object"] == {"api_version": "apps/v1", "kind": "Deployment", "name": "web", "namespace": namespace}
+        assert item["object"] == {
+            "api_version": "apps/v1",
+            "kind": "Deployment",
+            "name": "web",
+            "namespace": drift_namespace,
+        }
         assert "field is immutable" in item["message"]
         assert [f["path"] for f in item["fields"]] == ["spec.selector"]
     assert (
@@ -117,4 +91,4 @@ def test_an_immutable_field_is_reported_and_the_object_is_not_recreated(
         in (tmp_path / "correct" / "drift-report.md").read_text()
     )
     # Never deleted to be made anew.
-    assert apps.read_namespaced_deployment("web", namespace).metadata.uid == uid
+    assert apps.read_namespaced_deployment("web", drift_namespace).metadata.uid == uid

@@ -114,6 +114,32 @@ def test_exit_codes(wrapper, playbook_rc, report_exit, expected):
     assert code == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--report-dir"], "--report-dir needs a folder"),
+        (["--history-configmap"], "--history-configmap needs NAMESPACE/NAME"),
+        (["--history-configmap", "no-namespace"], "--history-configmap is NAMESPACE/NAME, not 'no-namespace'"),
+        (["--metrics-textfile="], "--metrics-textfile needs a file"),
+        (["--pushgateway"], "--pushgateway needs the Pushgateway's URL"),
+    ],
+)
+def test_the_wrappers_own_options_need_their_values(wrapper, tmp_path, args, said):
+    done = subprocess.run(
+        [sys.executable, str(WRAPPER), "detect", *args],
+        cwd=tmp_path,
+        env={**os.environ, "HOMELAB_MLFLOW_ANSIBLE_PLAYBOOK": str(tmp_path / "ansible-playbook")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    assert said in done.stderr
+    assert not (tmp_path / "calls.json").exists()  # ansible-playbook never ran
+
+
 def test_a_report_of_another_run_is_not_taken_for_this_ones(wrapper):
     code, _call = wrapper("detect", FAKE_REPORT_EXIT="0", FAKE_RUN_ID="an-earlier-run")
 

@@ -18,7 +18,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[5]
 PACKAGE = "ansible_collections.homelab.mlflow.plugins.module_utils.kube"
 # In the order they import each other.
-MODULES = ("client", "discovery", "objects", "compare", "ready", "apply", "kubeconfig", "task")
+MODULES = (
+    "client",
+    "discovery",
+    "objects",
+    "compare",
+    "pointers",
+    "managed_fields",
+    "ignore",
+    "ready",
+    "apply",
+    "kubeconfig",
+    "task",
+)
 
 
 def load(name: str):

@@ -260,3 +260,40 @@ def test_a_known_object_that_differs_from_the_declaration_is_applied(fake_kube):
     (outcome,) = apply.apply_set(kube, kube.resources, [deployment("mlflow:2")], namespace="ns", known=known)
     assert outcome.action == "updated"
     assert [method for method, _path in kube.sent] == ["PATCH"]
+
+
+def test_a_field_an_ignore_rule_names_is_neither_corrected_nor_a_change(fake_kube):
+    ignore = importlib.import_module(f"{PACKAGE}.ignore")
+    kube = fake_kube()
+    run(kube, [deployment()])
+    path = "/apis/apps/v1/namespaces/ns/deployments/mlflow"
+    kube.objects[path]["spec"]["replicas"] = 5
+    kube.objects[path]["metadata"]["managedFields"] = [
+        {
+            "manager": "kubectl",
+            "operation": "Update",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:replicas": {}}},
+        }
+    ]
+    rules = ignore.parse_rules([{"kind": "Deployment", "json_pointers": ["/spec/replicas"]}])
+
+    (ignored,) = apply.apply_set(
+        kube, kube.resources, [deployment()], namespace="ns", others=ignore.LeftToOthers(tuple(rules))
+    )
+    (corrected,) = run(kube, [deployment()])
+
+    assert (ignored.action, ignored.fields) == ("unchanged", [])
+    assert ignored.to_json()["ignored"] == [
+        {
+            "path": "spec.replicas",
+            "change": "changed",
+            "expected": 1,
+            "found": 5,
+            "ignored_by": "homelab_mlflow_ignore_rules[0]: /spec/replicas",
+        }
+    ]
+    assert ignored.to_json()["rules_matched"] == ["homelab_mlflow_ignore_rules[0]"]
+    # Without the rule, the apply takes the field back.
+    assert corrected.action == "updated"
+    assert kube.objects[path]["spec"]["replicas"] == 1

@@ -62,3 +62,53 @@ def test_bookkeeping_is_not_a_change_and_secret_values_are_redacted():
     assert set(found) == {"metadata.labels.a", "data.p"}
     assert found["data.p"] == {"path": "data.p", "change": "changed", "redacted": True}
     assert found["metadata.labels.a"]["expected"] == "c"
+
+
+def test_fields_are_named_by_path_with_list_items_by_their_merge_key():
+    before = {
+        "metadata": {"labels": {"app.kubernetes.io/part-of": "other"}},
+        "spec": {
+            "containers": [{"name": "mlflow", "env": [{"name": "HOME", "value": "/root"}], "args": ["--workers=4"]}]
+        },
+    }
+    after = {
+        "metadata": {"labels": {"app.kubernetes.io/part-of": "mlflow"}},
+        "spec": {
+            "containers": [
+                {"name": "mlflow", "env": [{"name": "HOME", "value": "/home/mlflow"}], "args": ["--workers=1"]}
+            ]
+        },
+    }
+
+    fields = compare.differences(before, after)
+
+    assert [(f.path, f.expected, f.found) for f in fields] == [
+        ('metadata.labels["app.kubernetes.io/part-of"]', "mlflow", "other"),
+        ("spec.containers[name=mlflow].args", ["--workers=1"], ["--workers=4"]),
+        ("spec.containers[name=mlflow].env[name=HOME].value", "/home/mlflow", "/root"),
+    ]
+
+
+def test_a_field_or_list_item_on_one_side_only_is_missing_or_unexpected():
+    fields = compare.differences(
+        {"spec": {"ports": [{"port": 81, "name": "x"}]}, "metadata": {"labels": {"extra": "1"}}},
+        {"spec": {"ports": [{"port": 80, "name": "http"}, {"port": 81, "name": "x"}]}, "metadata": {}},
+    )
+
+    changes = {f.path: f.change for f in fields}
+    assert changes == {"metadata.labels.extra": "unexpected", "spec.ports[port=80]": "missing"}
+
+
+def test_as_many_list_items_with_another_key_compare_by_position():
+    fields = compare.differences({"ports": [{"port": 8080, "name": "http"}]}, {"ports": [{"port": 80, "name": "http"}]})
+
+    assert [(f.path, f.expected, f.found) for f in fields] == [("ports[0].port", 80, 8080)]
+
+
+def test_lists_of_objects_without_a_merge_key_compare_by_position():
+    fields = compare.differences(
+        {"ingress": [{"toPorts": [{"ports": [{"port": "5433"}]}]}]},
+        {"ingress": [{"toPorts": [{"ports": [{"port": "5432"}]}]}]},
+    )
+
+    assert [(f.path, f.expected, f.found) for f in fields] == [("ingress[0].toPorts[0].ports[0].port", "5432", "5433")]
