@@ -70,6 +70,7 @@ def problems(values) -> list[Problem]:
         external_host_problem(values)
         + _image_problems(values)
         + _pod_problems(values)
+        + _autoscaler_problems(values)
         + _name_problems(values)
         + _server_problems(values)
         + _gc_problems(values)
@@ -174,6 +175,34 @@ def _pod_problems(values) -> list[Problem]:
                 "mlflow_db_wait_timeout, mlflow_db_upgrade_timeout and mlflow_rollout_timeout are "
                 f"{', '.join(as_text(timeout) for timeout in timeouts[:2])} and {as_text(timeouts[2])}: each is a "
                 "number of seconds, at least 1.",
+            )
+        )
+    return found
+
+
+def _autoscaler_problems(values) -> list[Problem]:
+    """The autoscaler runs several pods, which all mount the artifact volume."""
+    if not as_bool(values["mlflow_autoscaler_enabled"]):
+        return []
+    found = []
+    access_mode, claim = values["storage_artifacts_access_mode"], values["storage_artifacts_pvc_name"]
+    if access_mode != "ReadWriteMany":
+        found.append(
+            Problem(
+                "mlflow_autoscaler_enabled",
+                f"mlflow_autoscaler_enabled is true, but the artifact volume {as_text(claim)} "
+                f"is {as_text(access_mode)} (storage_artifacts_access_mode): the autoscaler's pods all mount it. Give "
+                "the volume a ReadWriteMany storage class and set storage_artifacts_access_mode to ReadWriteMany, or "
+                "turn the autoscaler off.",
+            )
+        )
+    most, least = values["mlflow_autoscaler_max_replicas"], values["mlflow_replicas"]
+    if as_int(most) < as_int(least):
+        found.append(
+            Problem(
+                "mlflow_autoscaler_max_replicas",
+                f"mlflow_autoscaler_max_replicas is {as_text(most)}: the autoscaler runs between mlflow_replicas "
+                f"({as_text(least)}) and this many pods, so use {as_text(least)} or more.",
             )
         )
     return found

@@ -97,6 +97,15 @@ ENABLED = {"drift_cronjob_enabled": True}
         (MLFLOW, {"mlflow_image_digest": DIGEST}),
         (MLFLOW, {"mlflow_tmp_size_limit": "1Gi", "mlflow_db_upgrade_tmp_size_limit": "100M"}),
         (MLFLOW, {"mlflow_gc_tmp_size_limit": "0.5Gi"}),
+        (
+            MLFLOW,
+            {
+                "mlflow_autoscaler_enabled": True,
+                "mlflow_autoscaler_max_replicas": 2,
+                "mlflow_replicas": 2,
+                "storage_artifacts_access_mode": "ReadWriteMany",
+            },
+        ),
         (MLFLOW, {"mlflow_db_upgrade_resources": {"requests": {"cpu": "50m"}, "limits": {"memory": "256Mi"}}}),
         (MLFLOW, {"mlflow_gc_resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}),
         (
@@ -122,6 +131,17 @@ def test_good_values_pass(check, overrides):
         (MLFLOW, {"mlflow_image": "mlflow@sha256:" + "a" * 64}, "mlflow_image"),
         (MLFLOW, {"mlflow_image": "Docker.io/MLflow"}, "mlflow_image"),
         (MLFLOW, {"mlflow_replicas": 0}, "mlflow_replicas"),
+        (MLFLOW, {"mlflow_autoscaler_enabled": True}, "mlflow_autoscaler_enabled"),
+        (
+            MLFLOW,
+            {
+                "mlflow_autoscaler_enabled": True,
+                "mlflow_autoscaler_max_replicas": 1,
+                "mlflow_replicas": 2,
+                "storage_artifacts_access_mode": "ReadWriteMany",
+            },
+            "mlflow_autoscaler_max_replicas",
+        ),
         (MLFLOW, {"mlflow_resources": {"limits": {"cpu": "1"}}}, "mlflow_resources"),
         (MLFLOW, {"mlflow_resources": {"limits": {"memory": "1 GB"}}}, "mlflow_resources"),
         (MLFLOW, {"mlflow_resources": {"limits": {"memory": "0Mi"}}}, "mlflow_resources"),
