@@ -314,6 +314,19 @@ def test_networkpolicy_good_values_pass():
     assert networkpolicy.problems(networkpolicy_values(networkpolicy_flows_extra=extra)) == []
 
 
+def test_the_pushgateway_flow_docs_drift_md_shows_is_a_valid_extra_flow():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[6] / "docs" / "drift.md").read_text()
+    example = re.search(r"```yaml\n( *networkpolicy_flows_extra:\n.*?)```", text, re.DOTALL).group(1)
+    extra = yaml.safe_load(example.replace("\n  ", "\n").strip())["networkpolicy_flows_extra"]
+
+    assert networkpolicy.problems(networkpolicy_values(networkpolicy_flows_extra=extra)) == []
+
+
 @pytest.mark.parametrize(
     ("overrides", "variable", "says"),
     [
