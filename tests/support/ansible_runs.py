@@ -19,6 +19,8 @@ import yaml
 # The interpreter running pytest is the venv's; its ansible-* programs sit beside it.
 VENV_BIN = Path(sys.executable).parent
 # Variables that would point the Kubernetes client at a cluster the test did not choose.
+# An ad-hoc command on the controller that prints what follows it (`msg=...`, `var=...`).
+DEBUG_ON_CONTROLLER = ("ansible", "localhost", "-m", "ansible.builtin.debug", "-a")
 KUBERNETES_ENV = ("KUBECONFIG", "K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "KUBERNETES_SERVICE_HOST")
 
 
@@ -36,6 +38,16 @@ def write_inventory(path: Path, testcluster, hosts: dict[str, dict], **common: A
     variables.update(common)
     path.write_text(yaml.safe_dump({"all": {"vars": variables, "hosts": hosts}}))
     return path
+
+
+def role_tasks_play(name: str, imports: dict[str, tuple[str, str]]) -> str:
+    """A play `name` on every host, without facts, whose tasks (task name: (role, tasks_from)) each
+    import a task file of a role."""
+    tasks = [
+        {"name": task, "ansible.builtin.import_role": {"name": role, "tasks_from": tasks_from}}
+        for task, (role, tasks_from) in imports.items()
+    ]
+    return yaml.safe_dump([{"name": name, "hosts": "all", "gather_facts": False, "tasks": tasks}], sort_keys=False)
 
 
 def ansible_env(
@@ -66,15 +78,33 @@ def ansible_playbook(
 ) -> subprocess.CompletedProcess:
     """A playbook run from the checkout with its ansible.cfg and no Kubernetes settings of the caller
     (`env`: the environment, when ansible_env's default will not do)."""
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args],
-        cwd=repo_root,
-        env=env or ansible_env(repo_root),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    command = [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args]
+    return run_captured(command, repo_root, env or ansible_env(repo_root), timeout)
+
+
+def run_on_controller(
+    repo_root: Path,
+    work: Path,
+    playbook: str,
+    hosts: dict[str, dict],
+    *args: str,
+    drop_prefixes: tuple[str, ...] = ("ANSIBLE_",),
+    timeout: float = 300,
+    **common: Any,
+) -> subprocess.CompletedProcess:
+    """The play text `playbook`, written to `work`, run from the checkout over `hosts` (on the
+    controller, no cluster; `common` for every host), with none of the caller's variables starting
+    with one of `drop_prefixes`."""
+    (work / "play.yml").write_text(playbook)
+    inventory = write_inventory(work / "hosts.yml", None, hosts, **common)
+    env = ansible_env(repo_root, drop_prefixes=drop_prefixes)
+    return ansible_playbook(repo_root, work / "play.yml", inventory, *args, timeout=timeout, env=env)
+
+
+def run_captured(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """`command` run to its end in `cwd` with `env`, its output captured as text; whether it failed is
+    the caller's to judge."""
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:
@@ -83,14 +113,55 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
     return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
 
 
-def failure_messages(stdout: str) -> dict[str, list[str]]:
-    """The `msg` of every failed task (or loop item), per host, as the yaml callback prints them, with
-    line breaks folded."""
-    messages: dict[str, list[str]] = {}
+def site_settings(testcluster) -> dict[str, Any]:
+    """What every host of a site.yml run on the test cluster needs beyond its own namespace: an
+    external host, the test cluster's fake Authentik, and no HTTP check from outside the cluster."""
+    return {
+        "mlflow_external_host": "mlflow.localtest.me",
+        **testcluster.authentik_settings(),
+        "mlflow_verify_http": False,
+    }
+
+
+def missing_from(text: str, parts: list[str]) -> list[str]:
+    """The `parts` that `text` does not hold; [] when it holds them all."""
+    return [part for part in parts if part not in text]
+
+
+def failed_results(stdout: str) -> dict[str, list[Any]]:
+    """The result of every failed task (or loop item), per host, as the yaml callback prints them."""
+    results: dict[str, list[Any]] = {}
     for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
         result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        messages.setdefault(match.group(1), []).append(" ".join(str(result.get("msg", "")).split()))
-    return messages
+        results.setdefault(match.group(1), []).append(result)
+    return results
+
+
+def last_failed_results(stdout: str) -> dict[str, Any]:
+    """The result of each host's last failed task (the one its play stopped at)."""
+    return {host: results[-1] for host, results in failed_results(stdout).items()}
+
+
+def failure_messages(stdout: str) -> dict[str, list[str]]:
+    """The `msg` of every failed task (or loop item), per host, as the yaml callback prints them, with
+    line breaks folded (a result that is not a mapping stands as its text)."""
+    return {
+        host: [
+            " ".join(str(result.get("msg", "") if isinstance(result, dict) else result).split()) for result in results
+        ]
+        for host, results in failed_results(stdout).items()
+    }
+
+
+def unexpected_failures(stdout: str, expected: dict[str, list[str]]) -> dict[str, list[str] | None]:
+    """The hosts of `expected` (with their failure messages) that did not fail exactly once with a
+    message holding every one of their expected pieces; {} when each did."""
+    counters, messages = recap(stdout), failure_messages(stdout)
+    return {
+        host: messages.get(host)
+        for host, pieces in expected.items()
+        if counters[host]["failed"] != 1 or not any(all(p in m for p in pieces) for m in messages.get(host, []))
+    }
 
 
 def eventually(check: Callable[[], Any], timeout: float = 120.0, what: str = "condition", interval: float = 0.25):

@@ -1,6 +1,6 @@
 """What the tests of the Authentik client (plugins/module_utils/authentik/) share: a blueprint that
-uses Authentik's tags, tokens the fake Authentik refuses or accepts for some things only, a client
-for a fake, and a sleep that records its pauses."""
+uses Authentik's tags, blueprints owned by a deployment, tokens the fake Authentik refuses or accepts
+for some things only, a client for a fake, and a sleep that records its pauses."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ WRONG = "not-the-fake-token"
 READER = "reader-0123456789"
 NO_TASKS = "no-tasks-0123456789"
 FAST_WAIT = {"wait_timeout": 10.0, "wait_sleep": 0.02}
+
+
+def owned_blueprint(name: str, owner: str, entries: str) -> str:
+    """A blueprint `name` labelled as the deployment `owner`'s (as the authentik role labels its own),
+    with `entries` (the YAML list of its entries, indented as under `entries:`)."""
+    return (
+        f"version: 1\nmetadata:\n  name: {name}\n  labels:\n    homelab.mlflow/deployment: {owner}\nentries:\n{entries}"
+    )
 
 
 class RecordingSleep:

@@ -13,15 +13,11 @@ yet (a first run); some to one that exists.
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
-from ansible_runs import VENV_BIN, ansible_env
+from ansible_runs import ansible_playbook, failure_messages, site_settings, write_inventory
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -293,40 +289,24 @@ def bad_input_run(testcluster, k8s, tmp_path_factory):
             core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
             existing.append(namespace)
     directory = tmp_path_factory.mktemp("bad-input")
-    inventory = directory / "inventory.yml"
-    inventory.write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "vars": {
-                        "ansible_connection": "local",
-                        "ansible_python_interpreter": sys.executable,
-                        "mlflow_kubeconfig": str(testcluster.kubeconfig),
-                        "mlflow_external_host": "mlflow.localtest.me",
-                        **testcluster.authentik_settings(),
-                        "mlflow_verify_http": False,
-                        "postgres_password": f"bad-input-{RUN}-password",
-                    },
-                    "hosts": hosts,
-                }
-            }
-        )
+    inventory = write_inventory(
+        directory / "inventory.yml",
+        testcluster,
+        hosts,
+        **site_settings(testcluster),
+        postgres_password=f"bad-input-{RUN}-password",
     )
-    env = ansible_env(REPO)
     mark = testcluster.audit.mark()
     try:
-        result = subprocess.run(
-            [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(inventory), "--forks", "8"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
+        result = ansible_playbook(REPO, PLAYBOOK, inventory, "--forks", "8", timeout=1800)
         (directory / "output.txt").write_text(result.stdout + result.stderr)
         requests = testcluster.audit.requests(mark, user=ADMIN)
-        yield {"result": result, "requests": requests, "namespaces": namespaces, "messages": failures(result.stdout)}
+        yield {
+            "result": result,
+            "requests": requests,
+            "namespaces": namespaces,
+            "messages": failure_messages(result.stdout),
+        }
     finally:
         for namespace in [*existing, *(n for n in namespaces.values() if n not in existing)]:
             try:
@@ -334,16 +314,6 @@ def bad_input_run(testcluster, k8s, tmp_path_factory):
             except (ApiException, ValueError) as err:
                 if getattr(err, "status", 404) not in (404, 422):
                     raise
-
-
-def failures(stdout: str) -> dict[str, list[str]]:
-    """The message of every failed task (or loop item), per host, whitespace collapsed."""
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        text = result.get("msg", "") if isinstance(result, dict) else str(result)
-        messages.setdefault(match.group(1), []).append(" ".join(str(text).split()))
-    return messages
 
 
 def concerns(request, namespace: str) -> bool:

@@ -18,16 +18,15 @@ item and writes nothing.
 from __future__ import annotations
 
 import copy
-import re
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
+import ansible_runs
 import pytest
-import yaml
-from ansible_runs import VENV_BIN, ansible_env, recap
+from ansible_runs import VENV_BIN, ansible_env, failure_messages, recap, run_captured, site_settings
+from kube_namespaces import delete_namespaces
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from onepassword_connect.server import FakeConnectServer, load_data
@@ -71,46 +70,13 @@ def site_command(inventory: Path, *args: str) -> list[str]:
 
 
 def run_playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        site_command(inventory, *args),
-        cwd=REPO,
-        env=playbook_env(),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    return run_captured(site_command(inventory, *args), REPO, playbook_env(), timeout=1800)
 
 
 def write_inventory(path: Path, testcluster, hosts: dict) -> Path:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "vars": {
-                        "ansible_connection": "local",
-                        "ansible_python_interpreter": sys.executable,
-                        "mlflow_kubeconfig": str(testcluster.kubeconfig),
-                        "mlflow_external_host": "mlflow.localtest.me",
-                        **testcluster.authentik_settings(),
-                        "mlflow_verify_http": False,
-                        "postgres_password": f"faults-{RUN}-password",
-                    },
-                    "hosts": hosts,
-                }
-            }
-        )
+    return ansible_runs.write_inventory(
+        path, testcluster, hosts, **site_settings(testcluster), postgres_password=f"faults-{RUN}-password"
     )
-    return path
-
-
-def failures(stdout: str) -> dict[str, list[str]]:
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        text = result.get("msg", "") if isinstance(result, dict) else str(result)
-        messages.setdefault(match.group(1), []).append(" ".join(str(text).split()))
-    return messages
 
 
 def connect_servers(names) -> dict[str, FakeConnectServer]:
@@ -161,18 +127,13 @@ def persistent_faults(testcluster, k8s, tmp_path_factory):
     finally:
         for server in servers.values():
             server.__exit__(None, None, None)
-        for host in hosts.values():
-            try:
-                client.CoreV1Api(k8s).delete_namespace(host["mlflow_namespace"])
-            except ApiException as err:
-                if err.status != 404:
-                    raise
+        delete_namespaces(k8s, (host["mlflow_namespace"] for host in hosts.values()))
         storage.delete_storage_class(STORAGE_CLASS)
 
 
 def test_an_unhealthy_database_fails_verify_and_says_where_to_look(persistent_faults):
     namespace = persistent_faults["hosts"]["database_unhealthy"]["mlflow_namespace"]
-    messages = failures(persistent_faults["stdout"]).get("database_unhealthy", [])
+    messages = failure_messages(persistent_faults["stdout"]).get("database_unhealthy", [])
 
     assert recap(persistent_faults["stdout"])["database_unhealthy"]["failed"] == 1
     # The wait's own failure comes first; the message to read is the one that follows it.
@@ -188,7 +149,7 @@ def test_an_unhealthy_database_fails_verify_and_says_where_to_look(persistent_fa
 @pytest.mark.parametrize("host", list(CONNECT_FAULTS))
 def test_a_connect_fault_that_never_stops_fails_clearly_before_any_write(persistent_faults, host):
     namespace = persistent_faults["hosts"][host]["mlflow_namespace"]
-    messages = failures(persistent_faults["stdout"]).get(host, [])
+    messages = failure_messages(persistent_faults["stdout"]).get(host, [])
     server = persistent_faults["servers"][host]
 
     assert recap(persistent_faults["stdout"])[host]["failed"] == 1
@@ -278,9 +239,7 @@ def test_api_server_restarted_mid_converge_then_a_rerun_converges_with_nothing_l
     uid_before = cluster["metadata"]["uid"]
     claims_before = _claim_uids(core, namespace)
 
-    rerun = subprocess.run(
-        site_command(inventory), cwd=REPO, env=playbook_env(), capture_output=True, text=True, timeout=900, check=False
-    )
+    rerun = run_captured(site_command(inventory), REPO, playbook_env(), timeout=900)
 
     assert rerun.returncode == 0, rerun.stdout[-6000:]  # its verify tasks prove the stack works
     assert _cnpg_cluster(custom, namespace)["metadata"]["uid"] == uid_before

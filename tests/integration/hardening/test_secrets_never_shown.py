@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
-from ansible_runs import VENV_BIN, ansible_env
+from ansible_runs import VENV_BIN, ansible_env, run_captured, site_settings, write_inventory
+from kube_namespaces import delete_namespaces
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 from onepassword_connect.server import FakeConnectServer, load_data
 from testcluster import FAKE_CONNECT_DATA
 
@@ -77,24 +75,7 @@ def runs(testcluster, k8s, tmp_path_factory):
         "file": {"mlflow_namespace": f"sec-file-{RUN}", "postgres_password_file": str(password_file)},
         "connect": {"mlflow_namespace": f"sec-connect-{RUN}", "postgres_credentials_source": "onepassword_connect"},
     }
-    inventory = work / "inventory.yml"
-    inventory.write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "vars": {
-                        "ansible_connection": "local",
-                        "ansible_python_interpreter": sys.executable,
-                        "mlflow_kubeconfig": str(testcluster.kubeconfig),
-                        "mlflow_external_host": "mlflow.localtest.me",
-                        **testcluster.authentik_settings(),
-                        "mlflow_verify_http": False,
-                    },
-                    "hosts": hosts,
-                }
-            }
-        )
-    )
+    inventory = write_inventory(work / "inventory.yml", testcluster, hosts, **site_settings(testcluster))
     temp = {name: work / name for name in ("local-tmp", "remote-tmp", "drift-report")}
     for directory in temp.values():
         directory.mkdir()
@@ -115,25 +96,12 @@ def runs(testcluster, k8s, tmp_path_factory):
         }
         try:
             for name, command in commands.items():
-                outputs[name] = subprocess.run(
-                    [*command, "-i", str(inventory), "-vvv"],
-                    cwd=REPO,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=1800,
-                    check=False,
-                )
+                outputs[name] = run_captured([*command, "-i", str(inventory), "-vvv"], REPO, env, timeout=1800)
                 (work / f"{name}.out").write_text(outputs[name].stdout + outputs[name].stderr)
             server.check()
             yield {"outputs": outputs, "temp": temp, "token": token, "hosts": hosts}
         finally:
-            for host in hosts.values():
-                try:
-                    client.CoreV1Api(k8s).delete_namespace(host["mlflow_namespace"])
-                except ApiException as err:
-                    if err.status != 404:
-                        raise
+            delete_namespaces(k8s, (host["mlflow_namespace"] for host in hosts.values()))
 
 
 def test_every_run_worked_and_each_source_reached_its_secret(runs, k8s):

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_runs import ansible_env
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
+from kube_namespaces import delete_namespaces
 from locked_venv import ensure_venv
 from packaging.requirements import Requirement
 
@@ -84,11 +83,7 @@ def converged(minimum_venv, testcluster, k8s):
     try:
         yield site(), site()
     finally:
-        try:
-            client.CoreV1Api(k8s).delete_namespace(namespace)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        delete_namespaces(k8s, [namespace])
 
 
 def changed(output: str) -> int:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import unique
+from ansible_runs import missing_from, unique
 from fake_authentik import EMBEDDED_OUTPOST, TEST_TOKEN
+from kube_namespaces import delete_namespaces
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "authentik.yml"
 ROUTES = ("gateway.networking.k8s.io", "v1", "httproutes")
@@ -33,11 +33,7 @@ def namespace(k8s):
     core = client.CoreV1Api(k8s)
     core.create_namespace({"metadata": {"name": name}})
     yield name
-    try:
-        core.delete_namespace(name)
-    except ApiException as err:
-        if err.status != 404:
-            raise
+    delete_namespaces(k8s, [name])
 
 
 @pytest.fixture
@@ -230,11 +226,14 @@ def test_bad_input_fails_before_any_write_against_fake_authentik(
     assert run.returncode != 0
     assert fake_authentik.writes() == []
     assert client.CoreV1Api(k8s).list_namespaced_config_map(namespace, label_selector="authentik_blueprint").items == []
-    assert "refused the API token" in run.stdout
-    assert "(authentik_host, authentik_token)" in run.stdout
-    assert 'authentik_outpost is "no-such-outpost"' in run.stdout
-    assert 'authentik_application_slug is "ML flow"' in run.stdout
-    assert "authentik_blueprint_configmap_namespace is no-such-namespace, which does not exist" in run.stdout
+    expected = [
+        "refused the API token",
+        "(authentik_host, authentik_token)",
+        'authentik_outpost is "no-such-outpost"',
+        'authentik_application_slug is "ML flow"',
+        "authentik_blueprint_configmap_namespace is no-such-namespace, which does not exist",
+    ]
+    assert missing_from(run.stdout, expected) == []
     assert WRONG_TOKEN not in run.output
     assert TEST_TOKEN not in run.output
 

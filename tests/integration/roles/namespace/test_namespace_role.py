@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from kube_namespaces import delete_namespaces
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 PLAYBOOK = "site.yml"
 VERIFY_TASK = "Check that the namespace enforces PodSecurity and its default ServiceAccount mounts no API token"
@@ -17,11 +17,7 @@ VERIFY_TASK = "Check that the namespace enforces PodSecurity and its default Ser
 def namespace(k8s):
     name = f"ns-role-{uuid.uuid4().hex[:8]}"
     yield name
-    try:
-        client.CoreV1Api(k8s).delete_namespace(name)
-    except ApiException as err:
-        if err.status != 404:
-            raise
+    delete_namespaces(k8s, [name])
 
 
 def converge(run_ansible, namespace, *args):

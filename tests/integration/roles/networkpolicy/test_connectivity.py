@@ -15,15 +15,16 @@ taken away.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import VENV_BIN, ansible_env
+from ansible_runs import VENV_BIN, ansible_env, run_captured
+from kube_namespaces import delete_namespaces
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 API_SERVER = "192.0.2.10/32"
 S3 = "203.0.113.0/24"
@@ -90,19 +91,12 @@ def intended_flows() -> dict[tuple[str, str], set]:
 def site_playbook(repo_root: Path, testcluster, namespace: str) -> subprocess.CompletedProcess:
     env = ansible_env(repo_root)
     variables = {"mlflow_namespace": namespace, "mlflow_kubeconfig": str(testcluster.kubeconfig), **DEPLOYMENT_VARS}
-    return subprocess.run(
-        [
-            *(str(VENV_BIN / "ansible-playbook"), "site.yml", "-i", "inventories/local", "-e", json.dumps(variables)),
-            # The scheduled drift run starts no pod of the stack: left out, to save its time.
-            *("--skip-tags", "drift_cronjob"),
-        ],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    command = [
+        *(str(VENV_BIN / "ansible-playbook"), "site.yml", "-i", "inventories/local", "-e", json.dumps(variables)),
+        # The scheduled drift run starts no pod of the stack: left out, to save its time.
+        *("--skip-tags", "drift_cronjob"),
+    ]
+    return run_captured(command, repo_root, env, timeout=900)
 
 
 def pod(namespace: str, name: str, labels: dict) -> dict:
@@ -161,13 +155,8 @@ def export(k8s, namespace: str, directory: Path) -> dict[str, str]:
 
 
 def analyze(analyzer: Path, directory: Path) -> list[dict]:
-    result = subprocess.run(
-        [str(analyzer), "list", "--dirpath", str(directory), "--output", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    command = [str(analyzer), "list", "--dirpath", str(directory), "--output", "json"]
+    result = run_captured(command, directory, dict(os.environ), timeout=120)
     # It reports what it could not read on stderr, and carries on: nothing may be left out.
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == "", result.stderr
@@ -204,11 +193,7 @@ def stack(repo_root, testcluster, k8s, tmp_path_factory):
         names = export(k8s, namespace, directory) if result.returncode == 0 else {}
         yield {"namespace": namespace, "run": result, "directory": directory, "names": names}
     finally:
-        try:
-            client.CoreV1Api(k8s).delete_namespace(namespace)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        delete_namespaces(k8s, [namespace])
 
 
 def test_the_stack_deploys_behind_its_network_policies(stack):

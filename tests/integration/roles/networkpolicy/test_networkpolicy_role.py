@@ -13,9 +13,11 @@ import copy
 from pathlib import Path
 
 import pytest
-from ansible_runs import ansible_playbook, failure_messages, recap, unique, write_inventory
+from ansible_runs import ansible_playbook, failure_messages, recap, unexpected_failures, unique, write_inventory
+from kube_namespaces import delete_namespaces
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from networkpolicy_policies import DEFAULT_POLICIES
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "networkpolicy.yml"
 ADMIN = "testcluster-admin"
@@ -25,18 +27,6 @@ CILIUMNETWORKPOLICIES = "cilium.io/ciliumnetworkpolicies"
 API_SERVER = ["192.0.2.10/32"]
 MANAGED = "app.kubernetes.io/managed-by=homelab.mlflow,app.kubernetes.io/component=networkpolicy"
 
-BASE_POLICIES = [
-    "mlflow-default-deny",
-    "mlflow-dns-egress",
-    "mlflow-gateway-to-server-ingress",
-    "mlflow-outpost-to-server-ingress",
-    "mlflow-server-to-database-ingress",
-    "mlflow-server-to-database-egress",
-    "mlflow-db-upgrade-to-database-ingress",
-    "mlflow-db-upgrade-to-database-egress",
-    "mlflow-operator-to-database-ingress",
-    "mlflow-database-to-api-server-egress",
-]
 MONITORING_POLICIES = ["mlflow-monitoring-to-server-ingress", "mlflow-monitoring-to-database-ingress"]
 CILIUM_VARS = {
     "postgres_instances": 2,
@@ -44,7 +34,7 @@ CILIUM_VARS = {
     "networkpolicy_mlflow_egress_extra": [{"name": "s3", "to": {"cidrs": ["203.0.113.0/24"]}, "ports": [443]}],
 }
 CILIUM_POLICIES = [
-    *BASE_POLICIES,
+    *DEFAULT_POLICIES,
     "mlflow-database-replication-ingress",
     "mlflow-database-replication-egress",
     *MONITORING_POLICIES,
@@ -56,7 +46,7 @@ KUBERNETES_VARS = {
     "mlflow_gc_enabled": True,
 }
 KUBERNETES_POLICIES = [
-    *BASE_POLICIES,
+    *DEFAULT_POLICIES,
     *(f"mlflow-gc-to-{to}-{direction}" for to in ("database", "server") for direction in ("ingress", "egress")),
 ]
 
@@ -72,14 +62,6 @@ def cilium_policies(k8s, namespace: str) -> dict[str, dict]:
         group, version, namespace, plural, label_selector=MANAGED
     )
     return {item["metadata"]["name"]: item for item in listed["items"]}
-
-
-def delete_namespace(k8s, namespace: str) -> None:
-    try:
-        client.CoreV1Api(k8s).delete_namespace(namespace)
-    except ApiException as err:
-        if err.status != 404:
-            raise
 
 
 # A policy someone else manages in the namespace: the role must leave it alone.
@@ -108,8 +90,7 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
         second = ansible_playbook(repo_root, PLAYBOOK, inventory)
         yield {"namespaces": namespaces, "hosts": hosts, "work": work, "runs": (first, second)}
     finally:
-        for namespace in namespaces.values():
-            delete_namespace(k8s, namespace)
+        delete_namespaces(k8s, namespaces.values())
 
 
 def test_converge_succeeds_and_a_second_run_changes_nothing(deployment):
@@ -249,7 +230,7 @@ def test_switching_kinds_and_dropping_a_flow_never_leaves_the_namespace_open(
         f"mlflow-gc-to-{to}-{direction}" for to in ("database", "server") for direction in ("ingress", "egress")
     ]
     replication = ["mlflow-database-replication-ingress", "mlflow-database-replication-egress"]
-    assert sorted(now_kubernetes) == sorted([*BASE_POLICIES, *replication, "mlflow-s3-egress", *gc_policies])
+    assert sorted(now_kubernetes) == sorted([*DEFAULT_POLICIES, *replication, "mlflow-s3-egress", *gc_policies])
     assert cilium_policies(k8s, namespaces["cilium"]) == {}
     assert sorted(cilium_policies(k8s, namespaces["kubernetes"])) == sorted(KUBERNETES_POLICIES)
     assert kubernetes_policies(k8s, namespaces["kubernetes"]) == {}
@@ -315,12 +296,7 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(repo_root, test
     finally:
         discovery.delete_namespaced_endpoint_slice(endpoints, "default")
 
-    counters, messages = recap(result.stdout), failure_messages(result.stdout)
-    wrong = {
-        host: messages.get(host)
-        for host, (_host_vars, expected) in cases.items()
-        if counters[host]["failed"] != 1 or not any(all(e in m for e in expected) for m in messages.get(host, []))
-    }
+    wrong = unexpected_failures(result.stdout, {host: expected for host, (_host_vars, expected) in cases.items()})
     assert wrong == {}, result.stdout[-8000:]
     for host in hosts.values():
         assert testcluster.audit.writes(mark, user=ADMIN, namespace=host["mlflow_namespace"]) == []

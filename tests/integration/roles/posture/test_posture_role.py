@@ -9,18 +9,15 @@ ones pass with changed=0, each bad one fails with a message that names the objec
 from __future__ import annotations
 
 import copy
-import re
-import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
-from ansible_runs import VENV_BIN, ansible_env, recap
+from ansible_runs import ansible_playbook, failure_messages, recap, write_inventory
+from kube_namespaces import delete_namespaces
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 REPO = Path(__file__).resolve().parents[4]
 RUN = uuid.uuid4().hex[:6]
@@ -248,67 +245,29 @@ def posture_run(testcluster, k8s, tmp_path_factory):
             core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace, labels=labels)))
             documents = [{**item, "metadata": {**item["metadata"], "namespace": namespace}} for item in objects]
             testcluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(documents))
-        inventory = work / "inventory.yml"
-        inventory.write_text(
-            yaml.safe_dump(
-                {
-                    "all": {
-                        "vars": {
-                            "ansible_connection": "local",
-                            "ansible_python_interpreter": sys.executable,
-                            "mlflow_kubeconfig": str(testcluster.kubeconfig),
-                        },
-                        "hosts": {
-                            host: {"mlflow_namespace": namespace_of(host), **case[2]} for host, case in CASES.items()
-                        },
-                    }
-                }
-            )
-        )
+        hosts = {host: {"mlflow_namespace": namespace_of(host), **case[2]} for host, case in CASES.items()}
+        inventory = write_inventory(work / "inventory.yml", testcluster, hosts)
         playbook = work / "posture.yml"
         playbook.write_text(PLAYBOOK)
-        env = ansible_env(REPO)
-        result = subprocess.run(
-            [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), "--forks", "6"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
+        result = ansible_playbook(REPO, playbook, inventory, "--forks", "6", timeout=1200)
         (work / "output.txt").write_text(result.stdout + result.stderr)
         yield result.stdout
     finally:
-        for host in CASES:
-            try:
-                core.delete_namespace(namespace_of(host))
-            except ApiException as err:
-                if err.status != 404:
-                    raise
-
-
-def failures(stdout: str) -> dict[str, list[str]]:
-    messages: dict[str, list[str]] = {}
-    for match in re.finditer(r"^(?:fatal|failed): \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        result = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-        text = result.get("msg", "") if isinstance(result, dict) else str(result)
-        messages.setdefault(match.group(1), []).append(" ".join(str(text).split()))
-    return messages
+        delete_namespaces(k8s, (namespace_of(host) for host in CASES))
 
 
 @pytest.mark.parametrize("host", [host for host, case in CASES.items() if case[3] is None])
 def test_a_namespace_in_good_shape_passes_and_nothing_changes(posture_run, host):
     counters = recap(posture_run)[host]
 
-    assert counters["failed"] == 0, failures(posture_run).get(host)
+    assert counters["failed"] == 0, failure_messages(posture_run).get(host)
     assert counters["changed"] == 0
 
 
 @pytest.mark.parametrize("host", [host for host, case in CASES.items() if case[3] is not None])
 def test_a_bad_object_fails_the_check_and_is_named(posture_run, host):
     expected = CASES[host][3]
-    messages = failures(posture_run).get(host, [])
+    messages = failure_messages(posture_run).get(host, [])
 
     assert recap(posture_run)[host]["failed"] == 1
     assert any(expected in message and namespace_of(host) in message for message in messages), messages

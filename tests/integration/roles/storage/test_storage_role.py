@@ -14,7 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ansible_runs import ansible_playbook, failure_messages, recap, unique, write_inventory
+from ansible_runs import ansible_playbook, failure_messages, recap, unexpected_failures, unique, write_inventory
+from kube_namespaces import delete_namespaces
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -50,14 +51,6 @@ def writes_to(testcluster, mark: int, namespaces: set[str]) -> list:
         or (request.resource == "/namespaces" and request.name in namespaces)
         or any(request.name.startswith(f"{namespace}-") for namespace in namespaces)
     ]
-
-
-def delete_namespace(k8s, namespace: str) -> None:
-    try:
-        client.CoreV1Api(k8s).delete_namespace(namespace)
-    except ApiException as err:
-        if err.status != 404:
-            raise
 
 
 def delete_recurring_jobs(k8s, namespace: str) -> None:
@@ -110,7 +103,7 @@ def deployment(repo_root, testcluster, k8s, tmp_path_factory):
                 "longhorn.io", "v1beta2", LONGHORN, "volumes", volume
             )
         delete_recurring_jobs(k8s, namespace)
-        delete_namespace(k8s, namespace)
+        delete_namespaces(k8s, [namespace])
 
 
 @pytest.fixture
@@ -274,12 +267,7 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(
     result = ansible_playbook(repo_root, PLAYBOOK, inventory)
 
     assert result.returncode != 0
-    counters, messages = recap(result.stdout), failure_messages(result.stdout)
-    wrong = {
-        host: messages.get(host)
-        for host, (_host_vars, expected) in cases.items()
-        if counters[host]["failed"] != 1 or not any(all(e in m for e in expected) for m in messages.get(host, []))
-    }
+    wrong = unexpected_failures(result.stdout, {host: expected for host, (_host_vars, expected) in cases.items()})
     assert wrong == {}, result.stdout[-8000:]
     assert writes_to(testcluster, mark, {host["mlflow_namespace"] for host in hosts.values()}) == []
     claim = client.CoreV1Api(k8s).read_namespaced_persistent_volume_claim(PVC, deployment["namespace"])
@@ -304,7 +292,7 @@ def test_the_claim_grows_like_longhorn_grows_it_and_never_shrinks(repo_root, tes
         shrunk = converge("1Gi")
         writes = writes_to(testcluster, mark, {namespace})
     finally:
-        delete_namespace(k8s, namespace)
+        delete_namespaces(k8s, [namespace])
 
     assert first.returncode == 0, first.stdout[-5000:]
     assert grown.returncode == 0, grown.stdout[-5000:]

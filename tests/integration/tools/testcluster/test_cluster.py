@@ -9,13 +9,10 @@ import uuid
 
 import pytest
 from ansible_runs import eventually
+from kube_namespaces import restricted_namespace
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-RESTRICTED = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/enforce-version": "latest",
-}
 RESTRICTED_CONTAINER = {
     "securityContext": {
         "runAsNonRoot": True,
@@ -29,14 +26,8 @@ RESTRICTED_CONTAINER = {
 
 @pytest.fixture
 def namespace(k8s):
-    """A fresh namespace with PodSecurity `restricted` enforced, deleted afterwards."""
-    core = client.CoreV1Api(k8s)
-    name = f"harness-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name, "labels": RESTRICTED}})
-    # Pods are refused until the ServiceAccount controller has made the namespace's default account.
-    eventually(lambda: core.list_namespaced_service_account(name).items, what="default ServiceAccount")
-    yield name
-    core.delete_namespace(name)
+    with restricted_namespace(k8s, "harness") as name:
+        yield name
 
 
 def test_api_server_is_upstream_kubernetes(k8s):

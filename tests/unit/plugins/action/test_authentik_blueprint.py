@@ -7,29 +7,15 @@ Each ansible-playbook run costs seconds, so one run covers several cases where i
 from __future__ import annotations
 
 import json
-import textwrap
 
+from ansible_runs import missing_from
 from authentik_client_testing import BLUEPRINT
+from authentik_module_plays import authentik_play
 from fake_authentik import TEST_TOKEN as TOKEN
-
-# The connection and fast polling for every task; the token comes in as an extra variable.
-PLAY_HEADER = """\
-- name: Authentik blueprint
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    homelab.mlflow.authentik_blueprint:
-      host: "{{ authentik_url }}"
-      token: "{{ authentik_token }}"
-      wait_sleep: 0.02
-      wait_timeout: 20
-      retry_delay: 0.01
-  tasks:
-"""
 
 
 def play(tasks: str) -> str:
-    return PLAY_HEADER + textwrap.indent(textwrap.dedent(tasks), "    ")
+    return authentik_play("Authentik blueprint", tasks, blueprint_waits=True)
 
 
 CREATE_TASK = """\
@@ -238,11 +224,14 @@ def test_failures_are_explained_and_the_token_never_shows_against_fake_authentik
     assert play_recap(run.stdout, "localhost")["ignored"] == 3
     assert [r["status"] for r in fake_authentik.requests[:3]] == [500, 500, 200]
     # Authentik's own log lines, in the failure message.
-    assert "Authentik could not apply blueprint 'failing': status error" in run.stdout
-    assert "'sideways' is not one of ['proxy', 'forward_single', 'forward_domain']" in run.stdout
-    assert "error: Blueprint validation failed" in run.stdout
-    assert "refused the API token (HTTP 403: Token invalid/expired)" in run.stdout
-    assert "cannot reach Authentik at 127.0.0.1:9 to find blueprint instance 'unreachable' (2 tries)" in run.stdout
+    expected = [
+        "Authentik could not apply blueprint 'failing': status error",
+        "'sideways' is not one of ['proxy', 'forward_single', 'forward_domain']",
+        "error: Blueprint validation failed",
+        "refused the API token (HTTP 403: Token invalid/expired)",
+        "cannot reach Authentik at 127.0.0.1:9 to find blueprint instance 'unreachable' (2 tries)",
+    ]
+    assert missing_from(run.stdout, expected) == []
     # Neither token, from a parameter or from the environment, even at -vvv (both were sent: see the 403 above).
     assert TOKEN not in run.output
     assert wrong not in run.output

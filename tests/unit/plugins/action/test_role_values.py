@@ -4,13 +4,11 @@ roles' validate tasks, on the controller alone (ansible_connection: local, no cl
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-import yaml
+from ansible_runs import last_failed_results, role_tasks_play, run_on_controller
 
 from ansible_collections.homelab.mlflow.plugins.action.role_values import failure_message
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import Problem
@@ -18,50 +16,20 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.templated_variables
 
 REPO = Path(__file__).resolve().parents[4]
 SECRET = "pw-never-shown-4711"  # noqa: S105 (a stand-in, to prove it is never shown)
-PLAYBOOK = """\
-- name: Check the values
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Check the storage values
-      ansible.builtin.import_role:
-        name: homelab.mlflow.storage
-        tasks_from: validate
-
-    - name: Check the PostgreSQL values
-      ansible.builtin.import_role:
-        name: homelab.mlflow.postgres
-        tasks_from: validate
-"""
+PLAYBOOK = role_tasks_play(
+    "Check the values",
+    {
+        "Check the storage values": ("homelab.mlflow.storage", "validate"),
+        "Check the PostgreSQL values": ("homelab.mlflow.postgres", "validate"),
+    },
+)
 
 
 def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    connection = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory = {"all": {"vars": {**connection, "mlflow_namespace": "mlflow"}, "hosts": hosts}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "OP_"))},
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "play.yml", "-vvv"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    drop_prefixes = ("ANSIBLE_", "OP_")
+    return run_on_controller(
+        REPO, tmp_path, PLAYBOOK, hosts, "-vvv", drop_prefixes=drop_prefixes, mlflow_namespace="mlflow"
     )
-
-
-def failures(stdout: str) -> dict[str, dict]:
-    """The result of each host's failed task, as the yaml callback prints it."""
-    found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        found[match.group(1)] = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-    return found
 
 
 def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
@@ -78,7 +46,7 @@ def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
             "secret": {"postgres_password": SECRET, "postgres_cluster_name": "MLflow_PG"},
         },
     )
-    found = failures(result.stdout)
+    found = last_failed_results(result.stdout)
 
     assert sorted(found) == ["secret", "several"], result.stdout[-3000:]
     assert re.search(r"^good\s+: ok=2 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]

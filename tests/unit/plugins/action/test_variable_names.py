@@ -39,15 +39,18 @@ def playbook(tmp_path: Path, args: str = "") -> Path:
     return path
 
 
+def check_names(run_ansible, tmp_path: Path, hosts: dict[str, dict], *extra: str, args: str = ""):
+    """The check playbook (with the module's `args`) over an inventory of `hosts`, with ansible-playbook's `extra`."""
+    return run_ansible("ansible-playbook", "-i", str(inventory(tmp_path, hosts)), str(playbook(tmp_path, args)), *extra)
+
+
 def flat(text: str) -> str:
     """The text with its line breaks and indentation folded into single spaces."""
     return " ".join(text.split())
 
 
 def test_a_typo_is_a_warning_on_stderr_with_the_closest_name(run_ansible, tmp_path):
-    hosts = inventory(tmp_path, {"production": {"mlflow_replica": 2}})
-
-    run = run_ansible("ansible-playbook", "-i", str(hosts), str(playbook(tmp_path)))
+    run = check_names(run_ansible, tmp_path, {"production": {"mlflow_replica": 2}})
 
     assert run.returncode == 0, run.output
     assert (
@@ -60,12 +63,9 @@ def test_a_typo_is_a_warning_on_stderr_with_the_closest_name(run_ansible, tmp_pa
 
 
 def test_the_fail_setting_fails_with_every_variable_in_one_message(run_ansible, tmp_path):
-    hosts = inventory(
-        tmp_path,
-        {"production": {"mlflow_replica": 2, "postgres_zzz_qqq": 1, "homelab_mlflow_unknown_variables": "fail"}},
-    )
+    hosts = {"production": {"mlflow_replica": 2, "postgres_zzz_qqq": 1, "homelab_mlflow_unknown_variables": "fail"}}
 
-    run = run_ansible("ansible-playbook", "-i", str(hosts), str(playbook(tmp_path)))
+    run = check_names(run_ansible, tmp_path, hosts)
 
     assert run.returncode == 2, run.output
     assert (
@@ -75,26 +75,16 @@ def test_the_fail_setting_fails_with_every_variable_in_one_message(run_ansible, 
     assert WARNING not in run.stderr
 
 
-def test_the_fail_setting_from_extra_vars_and_as_a_template(run_ansible, tmp_path):
-    hosts = inventory(tmp_path, {"production": {"mlflow_replica": 2, "strictness": "fail"}})
-
-    run = run_ansible(
-        "ansible-playbook",
-        "-i",
-        str(hosts),
-        str(playbook(tmp_path)),
-        "-e",
-        json.dumps({"homelab_mlflow_unknown_variables": "{{ strictness }}"}),
-    )
-
-    assert run.returncode == 2, run.output
-    assert "(did you mean mlflow_replicas?)" in flat(run.stdout)
-
-
-def test_the_option_overrides_the_setting(run_ansible, tmp_path):
-    hosts = inventory(tmp_path, {"production": {"mlflow_replica": 2, "homelab_mlflow_unknown_variables": "warn"}})
-
-    run = run_ansible("ansible-playbook", "-i", str(hosts), str(playbook(tmp_path, "{unknown_variables: fail}")))
+@pytest.mark.parametrize(
+    ("host_vars", "args", "extra"),
+    [
+        ({"strictness": "fail"}, "", ("-e", json.dumps({"homelab_mlflow_unknown_variables": "{{ strictness }}"}))),
+        ({"homelab_mlflow_unknown_variables": "warn"}, "{unknown_variables: fail}", ()),
+    ],
+    ids=["the-setting-from-extra-vars-as-a-template", "the-option-over-the-setting"],
+)
+def test_fail_set_another_way_fails_too(run_ansible, tmp_path, host_vars, args, extra):
+    run = check_names(run_ansible, tmp_path, {"production": {"mlflow_replica": 2, **host_vars}}, *extra, args=args)
 
     assert run.returncode == 2, run.output
     assert "(did you mean mlflow_replicas?)" in flat(run.stdout)
@@ -105,10 +95,9 @@ def test_a_bad_value_of_the_setting_or_the_option_fails(run_ansible, tmp_path, w
     variables = {"mlflow_replicas": 2}
     if where == "setting":
         variables["homelab_mlflow_unknown_variables"] = value
-    hosts = inventory(tmp_path, {"production": variables})
     args = f"{{unknown_variables: {value}}}" if where == "option" else ""
 
-    run = run_ansible("ansible-playbook", "-i", str(hosts), str(playbook(tmp_path, args)))
+    run = check_names(run_ansible, tmp_path, {"production": variables}, args=args)
 
     assert run.returncode == 2, run.output
     if where == "setting":
@@ -160,9 +149,7 @@ def test_declared_and_foreign_variables_and_the_roles_own_results_give_no_warnin
 def test_one_warning_per_host_and_variable_and_values_are_never_read(run_ansible, tmp_path):
     # An undefined template as the value: the names alone are looked at, nothing is templated.
     typo = {"mlflow_replica": "{{ undefined_on_purpose }}", "storage_size": "10Gi"}
-    hosts = inventory(tmp_path, {"production": typo, "staging": typo, "clean": {}})
-
-    run = run_ansible("ansible-playbook", "-i", str(hosts), str(playbook(tmp_path)), "--forks", "3")
+    run = check_names(run_ansible, tmp_path, {"production": typo, "staging": typo, "clean": {}}, "--forks", "3")
 
     assert run.returncode == 0, run.output
     warnings = [line for line in flat(run.stderr).split("[WARNING]: ")[1:] if WARNING in line]

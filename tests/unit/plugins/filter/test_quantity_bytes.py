@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible_runs import ansible_env, ansible_playbook
 
 from ansible_collections.homelab.mlflow.plugins.filter.quantity_bytes import FilterModule, quantity_bytes
 
@@ -55,17 +53,8 @@ PLAYBOOK = """- name: Use the value filters and tests
 
 def test_ansible_loads_the_value_filters_and_tests(tmp_path):
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env = ansible_env(REPO, drop_prefixes=("ANSIBLE_",))
 
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "play.yml"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = ansible_playbook(REPO, tmp_path / "play.yml", "localhost,", "-c", "local", timeout=120, env=env)
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible_runs import DEBUG_ON_CONTROLLER
 
 # Loaded from its file: putting the checkout's .collections on sys.path would reorder the
 # ansible_collections namespace for every other test of the session.
@@ -72,11 +73,7 @@ def test_filter_module_exports_it():
 def test_ansible_runs_it_and_documents_it(run_ansible):
     # The value comes in as JSON, so Ansible sees exactly these characters.
     run = run_ansible(
-        "ansible",
-        "localhost",
-        "-m",
-        "ansible.builtin.debug",
-        "-a",
+        *DEBUG_ON_CONTROLLER,
         "msg={{ value | homelab.mlflow.url_quote }}",
         "-e",
         json.dumps({"value": NASTY}),

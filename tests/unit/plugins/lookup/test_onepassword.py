@@ -7,6 +7,7 @@ import json
 
 import pytest
 from ansible.errors import AnsibleLookupError
+from ansible_runs import DEBUG_ON_CONTROLLER
 from onepassword_client_testing import FAST
 from onepassword_connect.fixtures import TOKEN, example_secret_values
 
@@ -103,11 +104,7 @@ def test_ansible_runs_the_lookup_against_fake_connect_server(fake_connect, run_a
         "'op://Homelab/mlflow-postgres/username', 'op://Homelab/mlflow-s3/access key id', retry_delay=0.001) }}"
     )
     run = run_ansible(
-        "ansible",
-        "localhost",
-        "-m",
-        "ansible.builtin.debug",
-        "-a",
+        *DEBUG_ON_CONTROLLER,
         json.dumps({"msg": expression}),
         # The backend from a variable, the server and the token from the environment.
         "-e",
@@ -124,13 +121,9 @@ def test_ansible_runs_the_lookup_against_fake_connect_server(fake_connect, run_a
 def test_ansible_shows_a_lookup_failure_without_secrets_at_vvv_against_fake_connect_server(fake_connect, run_ansible):
     expression = "{{ lookup('homelab.mlflow.onepassword', 'op://Homelab/mlflow-postgres/pasword', backend='connect') }}"
     run = run_ansible(
-        "ansible",
-        "localhost",
-        "-vvv",
-        "-m",
-        "ansible.builtin.debug",
-        "-a",
+        *DEBUG_ON_CONTROLLER,
         json.dumps({"msg": expression}),
+        "-vvv",
         env={"OP_CONNECT_HOST": fake_connect.url, "OP_CONNECT_TOKEN": TOKEN},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from authentik_client_testing import owned_blueprint
 
 from ansible_collections.homelab.mlflow.plugins.module_utils import teardown
 
@@ -149,13 +150,7 @@ NAMES = {"blueprint": "bp", "provider": "prov", "application_slug": "app", "outp
 
 
 def blueprint(name, owner=OWNER, host=HOST, provider="prov", app="app", outpost="out"):
-    content = f"""
-version: 1
-metadata:
-  name: {name}
-  labels:
-    homelab.mlflow/deployment: {owner}
-entries:
+    entries = f"""\
   - model: authentik_providers_proxy.proxyprovider
     identifiers: {{name: {provider}}}
     attrs: {{external_host: "https://{host}"}}
@@ -164,7 +159,7 @@ entries:
   - model: authentik_outposts.outpost
     identifiers: {{name: {outpost}}}
 """
-    return {"name": name, "content": content}
+    return {"name": name, "content": owned_blueprint(name, owner, entries)}
 
 
 PROVIDER = {"pk": 7, "name": "prov", "external_host": f"https://{HOST}"}

@@ -6,8 +6,8 @@ and applies blueprints to its own store (Authentik's default flows seeded).
 from __future__ import annotations
 
 import json
-import textwrap
 
+from authentik_module_plays import authentik_play
 from fake_authentik import TEST_TOKEN as TOKEN
 
 BLUEPRINT = """\
@@ -39,24 +39,9 @@ entries:
       config: {kubernetes_namespace: authentik}
 """
 
-PLAY = """\
-- name: Authentik application info
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/homelab.mlflow.authentik:
-      host: "{{ authentik_url }}"
-      token: "{{ authentik_token }}"
-      retry_delay: 0.01
-    homelab.mlflow.authentik_blueprint:
-      wait_sleep: 0.02
-      wait_timeout: 20
-  tasks:
-"""
-
 
 def play(tasks: str) -> str:
-    return PLAY + textwrap.indent(textwrap.dedent(tasks), "    ")
+    return authentik_play("Authentik application info", tasks, blueprint_waits=True)
 
 
 READ = play(

@@ -7,26 +7,14 @@ Each ansible-playbook run costs seconds, so one run covers several cases where i
 from __future__ import annotations
 
 import json
-import textwrap
 
+from authentik_module_plays import authentik_play
 from fake_authentik import EMBEDDED_OUTPOST
 from fake_authentik import TEST_TOKEN as TOKEN
 
-PLAY_HEADER = """\
-- name: Authentik outpost provider
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/homelab.mlflow.authentik:
-      host: "{{ authentik_url }}"
-      token: "{{ authentik_token }}"
-      retry_delay: 0.01
-  tasks:
-"""
-
 
 def play(tasks: str) -> str:
-    return PLAY_HEADER + textwrap.indent(textwrap.dedent(tasks), "    ")
+    return authentik_play("Authentik outpost provider", tasks)
 
 
 ADD = play(

@@ -4,6 +4,7 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+from authentik_client_testing import owned_blueprint
 from fake_authentik import TEST_TOKEN as TOKEN
 
 from ansible_collections.homelab.mlflow.plugins.module_utils import teardown
@@ -17,12 +18,7 @@ NAMES = {"blueprint": NAME, "provider": NAME, "application_slug": NAME, "outpost
 
 
 def blueprint(owner=OWNER, host=HOST, name=NAME):
-    return f"""version: 1
-metadata:
-  name: {name}
-  labels:
-    homelab.mlflow/deployment: {owner}
-entries:
+    entries = f"""\
   - model: authentik_providers_proxy.proxyprovider
     id: p
     identifiers: {{name: {name}}}
@@ -40,6 +36,7 @@ entries:
     identifiers: {{name: {name}}}
     attrs: {{name: {name}, type: proxy, providers: [!KeyOf p]}}
 """
+    return owned_blueprint(name, owner, entries)
 
 
 def client(fake):

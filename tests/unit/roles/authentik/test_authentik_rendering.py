@@ -11,20 +11,12 @@ runs the same way (playbooks/preflight.yml), a host per bad input.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import authentik_blueprints
 import pytest
 import yaml
-from ansible_runs import failure_messages
+from ansible_runs import unexpected_failures
 from authentik_entries import Importer, seed_flows
-from authentik_role_playbooks import HOST, NAMESPACE, run_playbook, write_inventory
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[3]
-TEMPLATES = REPO / "roles" / "authentik" / "templates"
-
+from role_playbooks import HOST, NAMESPACE, render, run_playbook, write_inventory
 
 # The names the role derives from the external host when none are given.
 DERIVED = "mlflow-mlflow-example-com"
@@ -70,13 +62,7 @@ CASES = {
 def rendered(repo_root, tmp_path_factory) -> dict[str, dict[str, str]]:
     """case -> {'blueprint': text, 'configmap': text}, all rendered in one run."""
     work = tmp_path_factory.mktemp("authentik-render")
-    inventory = write_inventory(work / "hosts.yml", CASES)
-
-    result = run_playbook(
-        repo_root, "render.yml", inventory, "-e", f"render_dir={work}", "-e", f"templates_dir={TEMPLATES}"
-    )
-
-    assert result.returncode == 0, result.stdout[-6000:]
+    render(repo_root, "authentik", work, CASES, mlflow_external_host=HOST)
     return {
         case: {
             "blueprint": (work / f"{case}.blueprint.yaml").read_text(),
@@ -310,20 +296,11 @@ BAD_INPUT = {
 
 def test_preflight_names_the_variable_of_bad_input(repo_root, tmp_path):
     hosts = {name: {**GOOD, **host_vars} for name, (host_vars, _expected) in BAD_INPUT.items()}
-    inventory = write_inventory(tmp_path / "hosts.yml", hosts)
+    inventory = write_inventory(tmp_path / "hosts.yml", hosts, mlflow_external_host=HOST)
 
-    result = run_playbook(repo_root, "preflight.yml", inventory)
+    result = run_playbook(repo_root, "authentik", "preflight.yml", inventory)
 
-    messages = failure_messages(result.stdout)
-    recap = dict(
-        re.findall(r"^(\S+)\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", result.stdout, re.MULTILINE)
-    )
-    wrong = {
-        host: messages.get(host)
-        for host, (_host_vars, expected) in BAD_INPUT.items()
-        if recap.get(host) != "1"
-        or not any(all(part in message for part in expected) for message in messages.get(host, []))
-    }
+    wrong = unexpected_failures(result.stdout, {host: expected for host, (_host_vars, expected) in BAD_INPUT.items()})
     assert wrong == {}, result.stdout[-8000:]
     # The token never shows, not even in a failure.
     assert API["authentik_token"] not in result.stdout + result.stderr

@@ -9,27 +9,25 @@ ansible-playbook run of the role's verify with its other checks off (no API, no 
 from __future__ import annotations
 
 import base64
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible_runs import failure_messages
-from authentik_role_playbooks import run_playbook, write_inventory
+from local_http import QuietHandler, serving
+from role_playbooks import HOST, run_playbook, write_inventory
 
 AUTHENTIK = "https://authentik.example.com"
 USER, APP_PASSWORD = "alice", "app-password-0123456789"  # made up, accepted by the stand-in only
 
 
-class Outpost(BaseHTTPRequestHandler):
+class Outpost(QuietHandler):
     """Paths under /open/ answer without a login, as a proxy that is not Authentik's would."""
 
     def do_GET(self):
         if self.path.startswith("/open/"):
-            return self._answer(200, {"experiments": []})
+            return self.answer_json(200, {"experiments": []})
         expected = "Basic " + base64.b64encode(f"{USER}:{APP_PASSWORD}".encode()).decode()
         if self.headers.get("Authorization") == expected and self.path.startswith("/api/2.0/mlflow/"):
-            return self._answer(200, {"experiments": [{"experiment_id": "0", "name": "Default"}]})
+            return self.answer_json(200, {"experiments": [{"experiment_id": "0", "name": "Default"}]})
         if self.path.startswith("/outpost.goauthentik.io/start"):
             return self._redirect(f"{AUTHENTIK}/application/o/authorize/?client_id=mlflow&state=x")
         host = self.headers["Host"]
@@ -41,26 +39,11 @@ class Outpost(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _answer(self, status, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):  # noqa: A002 - the signature of the method it overrides
-        pass
-
 
 @pytest.fixture
 def outpost():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Outpost)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Outpost) as url:
+        yield url
 
 
 def test_the_redirect_to_authentik_and_the_api_login_are_checked(repo_root, tmp_path, outpost):
@@ -77,9 +60,9 @@ def test_the_redirect_to_authentik_and_the_api_login_are_checked(repo_root, tmp_
         "no_login": {**common, "authentik_verify_url": f"{outpost}/open", "authentik_verify_username": ""},
         "other_authentik": {**common, "authentik_host": "https://sso.example.org", "authentik_verify_username": ""},
     }
-    inventory = write_inventory(tmp_path / "hosts.yml", hosts)
+    inventory = write_inventory(tmp_path / "hosts.yml", hosts, mlflow_external_host=HOST)
 
-    result = run_playbook(repo_root, "verify_http.yml", inventory)
+    result = run_playbook(repo_root, "authentik", "verify_http.yml", inventory)
 
     messages = {host: " ".join(found) for host, found in failure_messages(result.stdout).items()}
     assert sorted(messages) == ["no_login", "other_authentik", "wrong_password"], result.stdout[-6000:]

@@ -7,16 +7,15 @@ endpoints, which is all the preflight asks of a cluster.
 
 from __future__ import annotations
 
-import json
 import secrets
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import yaml
+from local_http import QuietHandler, serving
 
 PREFLIGHT_TASK = "TASK [homelab.mlflow.cluster_preflight : "
 # Every check against the cluster is this one task.
@@ -66,6 +65,13 @@ def failed_task(stdout: str) -> str:
     return head[head.rindex("TASK [") :].splitlines()[0].rstrip(" *")
 
 
+def connect_failure(result) -> str:
+    """The output, folded into one line, of a run that must have failed in preflight's connection check."""
+    assert result.returncode != 0
+    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
+    return one_line(result.stdout)
+
+
 def one_line(stdout: str) -> str:
     """The output with line breaks folded, so messages wrapped by the yaml result format match."""
     return " ".join(stdout.split())
@@ -82,34 +88,20 @@ def closed_port() -> Iterator[int]:
 @pytest.fixture
 def api_server() -> Iterator[Callable[[int], str]]:
     """Start a stand-in API server that answers every request with `status`; returns its URL."""
-    servers: list[ThreadingHTTPServer] = []
+    with ExitStack() as servers:
 
-    def start(status: int = 200) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                document = DISCOVERY.get(self.path.split("?")[0])
-                code = status if document else 404
-                if code != 200:
-                    document = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code}
-                body = json.dumps(document).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def start(status: int = 200) -> str:
+            class Handler(QuietHandler):
+                def do_GET(self) -> None:
+                    document = DISCOVERY.get(self.path.split("?")[0])
+                    code = status if document else 404
+                    if code != 200:
+                        document = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code}
+                    self.answer_json(code, document)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base class signature
-                pass
+            return servers.enter_context(serving(Handler))
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+        yield start
 
 
 def test_local_inventory_points_at_the_test_clusters_kubeconfig(run_ansible, repo_root):
@@ -124,9 +116,7 @@ def test_missing_kubeconfig_fails_in_preflight_naming_variable_and_remedy(run_an
 
     result = run_ansible("ansible-playbook", "site.yml", env={"HOMELAB_TESTCLUSTER_DIR": str(state_dir)})
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    message = one_line(result.stdout)
+    message = connect_failure(result)
     assert f"mlflow_kubeconfig is {state_dir / 'kubeconfig'}, which does not exist" in message
     assert "`make cluster-up`" in message
     assert "inventories/example" in message
@@ -145,9 +135,7 @@ def test_closed_api_port_fails_in_preflight_naming_server(run_ansible, tmp_path,
         "cluster_preflight_connect_timeout=1",
     )
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    message = one_line(result.stdout)
+    message = connect_failure(result)
     assert f"The Kubernetes API server {server} (context test of mlflow_kubeconfig {kubeconfig})" in message
     assert f"accepted no connection on 127.0.0.1:{closed_port} within 1 s" in message
     assert "`make cluster-status`" in message
@@ -160,9 +148,7 @@ def test_unknown_context_fails_listing_the_kubeconfigs_contexts(run_ansible, tmp
         "ansible-playbook", "site.yml", "-e", f"mlflow_kubeconfig={kubeconfig}", "-e", "mlflow_kube_context=red"
     )
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    message = one_line(result.stdout)
+    message = connect_failure(result)
     assert f'mlflow_kube_context is "red", but {kubeconfig} (mlflow_kubeconfig) has no such context' in message
     assert "set mlflow_kube_context to one of blue, green" in message
 
@@ -172,11 +158,8 @@ def test_kubeconfig_without_current_context_asks_for_mlflow_kube_context(run_ans
 
     result = run_ansible("ansible-playbook", "site.yml", "-e", f"mlflow_kubeconfig={kubeconfig}")
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    assert "mlflow_kube_context is not set (host local): set mlflow_kube_context to one of test" in one_line(
-        result.stdout
-    )
+    message = connect_failure(result)
+    assert "mlflow_kube_context is not set (host local): set mlflow_kube_context to one of test" in message
 
 
 def test_invalid_namespace_fails_before_the_cluster_is_contacted(run_ansible, tmp_path):
@@ -215,9 +198,7 @@ def test_unset_kubeconfig_without_client_defaults_names_mlflow_kubeconfig(run_an
 
     result = run_ansible("ansible-playbook", "site.yml", "-i", str(inventory), env=env)
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    message = one_line(result.stdout)
+    message = connect_failure(result)
     assert "mlflow_kubeconfig is not set for host bare" in message
     assert "Set mlflow_kubeconfig (and mlflow_kube_context) in the inventory" in message
 
@@ -228,9 +209,7 @@ def test_rejecting_api_server_fails_naming_server_and_credentials(run_ansible, t
 
     result = run_ansible("ansible-playbook", "site.yml", "-e", f"mlflow_kubeconfig={kubeconfig}")
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
-    message = one_line(result.stdout)
+    message = connect_failure(result)
     assert f"The Kubernetes API server {server} (context test of mlflow_kubeconfig {kubeconfig})" in message
     assert "did not answer (host local): " in message
     assert "Unauthorized" in message
@@ -267,5 +246,4 @@ def test_preflight_runs_whatever_tags_are_selected(run_ansible, tmp_path):
         "ansible-playbook", "site.yml", "--tags", "some-role", env={"HOMELAB_TESTCLUSTER_DIR": str(state_dir)}
     )
 
-    assert result.returncode != 0
-    assert failed_task(result.stdout) == PREFLIGHT_TASK + CONNECT_TASK
+    connect_failure(result)

@@ -9,19 +9,11 @@ same way (playbooks/preflight.yml), a host per bad input.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
-from ansible_runs import ansible_env, ansible_playbook, failure_messages
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[3]
-TEMPLATES = REPO / "roles" / "networkpolicy" / "templates"
-NAMESPACE = "mlflow-unit"
+from ansible_runs import recap, unexpected_failures
+from networkpolicy_policies import DEFAULT_POLICIES
+from role_playbooks import NAMESPACE, render, run_playbook, write_inventory
 
 SERVER = {
     "app.kubernetes.io/name": "mlflow",
@@ -106,36 +98,11 @@ CASES = {
 }
 
 
-# --- running the playbooks -----------------------------------------------------------------
-
-
-def run_playbook(repo_root: Path, playbook: str, inventory: Path, *args: str) -> subprocess.CompletedProcess:
-    """One of this folder's playbooks, from the checkout, with none of the caller's Ansible settings."""
-    env = ansible_env(repo_root, drop_prefixes=("ANSIBLE_", "K8S_AUTH_"))
-    return ansible_playbook(repo_root, HERE / "playbooks" / playbook, inventory, *args, timeout=600, env=env)
-
-
-def write_inventory(path: Path, hosts: dict[str, dict]) -> Path:
-    common = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "mlflow_namespace": NAMESPACE,
-    }
-    path.write_text(yaml.safe_dump({"all": {"vars": common, "hosts": hosts}}))
-    return path
-
-
 @pytest.fixture(scope="module")
 def rendered(repo_root, tmp_path_factory) -> dict[str, dict[str, list[dict]]]:
     """case -> {'kubernetes': [objects], 'cilium': [objects]}, all rendered in one run."""
     work = tmp_path_factory.mktemp("networkpolicy-render")
-    inventory = write_inventory(work / "hosts.yml", CASES)
-
-    result = run_playbook(
-        repo_root, "render.yml", inventory, "-e", f"render_dir={work}", "-e", f"templates_dir={TEMPLATES}"
-    )
-
-    assert result.returncode == 0, result.stdout[-6000:]
+    render(repo_root, "networkpolicy", work, CASES)
     return {
         case: {
             kind: [doc for doc in yaml.safe_load_all((work / f"{case}.{template}.yaml").read_text()) if doc]
@@ -374,18 +341,7 @@ def test_both_renderings_allow_the_same_flows_where_cilium_names_no_entity(rende
 def test_the_default_model_has_no_optional_flow(rendered):
     names = [obj["metadata"]["name"] for obj in rendered["defaults"]["kubernetes"]]
 
-    assert names == [
-        "mlflow-default-deny",
-        "mlflow-dns-egress",
-        "mlflow-gateway-to-server-ingress",
-        "mlflow-outpost-to-server-ingress",
-        "mlflow-server-to-database-ingress",
-        "mlflow-server-to-database-egress",
-        "mlflow-db-upgrade-to-database-ingress",
-        "mlflow-db-upgrade-to-database-egress",
-        "mlflow-operator-to-database-ingress",
-        "mlflow-database-to-api-server-egress",
-    ]
+    assert names == DEFAULT_POLICIES
     assert [obj["metadata"]["name"] for obj in rendered["defaults"]["cilium"]] == names
 
 
@@ -538,19 +494,9 @@ def test_preflight_accepts_good_input_and_names_the_variable_of_bad_input(repo_r
     }
     inventory = write_inventory(tmp_path / "hosts.yml", hosts)
 
-    result = run_playbook(repo_root, "preflight.yml", inventory)
+    result = run_playbook(repo_root, "networkpolicy", "preflight.yml", inventory)
 
-    messages = failure_messages(result.stdout)
-    recap = dict(
-        re.findall(r"^(\S+)\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", result.stdout, re.MULTILINE)
-    )
-    assert {host: recap[host] for host in ("good_cilium", "good_kubernetes", "good_full")} == dict.fromkeys(
-        ("good_cilium", "good_kubernetes", "good_full"), "0"
-    ), result.stdout[-6000:]
-    wrong = {
-        host: messages.get(host)
-        for host, (_host_vars, expected) in BAD_INPUT.items()
-        if recap.get(host) != "1"
-        or not any(all(part in message for part in expected) for message in messages.get(host, []))
-    }
+    counters, good = recap(result.stdout), ("good_cilium", "good_kubernetes", "good_full")
+    assert {host: counters[host]["failed"] for host in good} == dict.fromkeys(good, 0), result.stdout[-6000:]
+    wrong = unexpected_failures(result.stdout, {host: expected for host, (_host_vars, expected) in BAD_INPUT.items()})
     assert wrong == {}, result.stdout[-8000:]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 
 import pytest
 from ansible_runs import eventually
+from kube_namespaces import restricted_namespace
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -20,32 +20,12 @@ GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
 HEALTHY = "Cluster in healthy state"
 STANDINS_USER = "system:testcluster-standins"
 INITDB_WITH_SECRET = {"database": "mlflow", "owner": "mlflow", "secret": {"name": "mlflow-db"}}
-RESTRICTED = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/enforce-version": "latest",
-}
 
 
 @pytest.fixture
 def namespace(k8s):
-    """A fresh namespace with PodSecurity `restricted` enforced, as site.yml creates it."""
-    core = client.CoreV1Api(k8s)
-    name = f"cnpg-standin-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name, "labels": RESTRICTED}})
-    # Pods are refused until the ServiceAccount controller has made the namespace's default account.
-    eventually(lambda: core.list_namespaced_service_account(name).items, what="default ServiceAccount")
-    yield name
-    core.delete_namespace(name)
-
-
-@pytest.fixture
-def custom(k8s):
-    return client.CustomObjectsApi(k8s)
-
-
-@pytest.fixture
-def core(k8s):
-    return client.CoreV1Api(k8s)
+    with restricted_namespace(k8s, "cnpg-standin") as name:
+        yield name
 
 
 def create_cluster(custom, namespace: str, instances: int = 1, initdb: dict | None = None) -> dict:

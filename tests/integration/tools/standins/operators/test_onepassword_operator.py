@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 
 import pytest
 from ansible_runs import eventually
+from kube_namespaces import restricted_namespace
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from onepassword_connect.server import fake_id, load_data
@@ -25,7 +25,6 @@ GROUP, VERSION, PLURAL = "onepassword.com", "v1", "onepassworditems"
 STANDIN, STANDINS_USER = "standin-onepassword_operator", "system:testcluster-standins"
 FINALIZER = "onepassword.com/finalizer.secret"
 BASIC_AUTH = "kubernetes.io/basic-auth"
-RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted"}
 SECRETS_VAULT = fake_id("vault", "Secrets")
 
 
@@ -44,21 +43,8 @@ def standin_running(testcluster):
 
 @pytest.fixture
 def namespace(k8s):
-    core = client.CoreV1Api(k8s)
-    name = f"op-standin-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name, "labels": RESTRICTED}})
-    yield name
-    core.delete_namespace(name)
-
-
-@pytest.fixture
-def custom(k8s):
-    return client.CustomObjectsApi(k8s)
-
-
-@pytest.fixture
-def core(k8s):
-    return client.CoreV1Api(k8s)
+    with restricted_namespace(k8s, "op-standin") as name:
+        yield name
 
 
 def create_item(custom, namespace: str, item_path: str, name: str = "creds", **extra) -> dict:

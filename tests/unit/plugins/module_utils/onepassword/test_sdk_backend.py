@@ -17,7 +17,7 @@ import onepassword
 import pytest
 from onepassword.errors import RateLimitExceededException
 from onepassword.types import Item, ItemOverview, ResolveAllResponse, VaultOverview
-from onepassword_client_testing import FAST, SDK_TOKEN, assert_no_secret
+from onepassword_client_testing import FAST, REFUSED_ALIKE, SDK_TOKEN, assert_no_secret
 from onepassword_connect import EXAMPLE_DATA, fake_id, load_data
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.onepassword.clients import (
@@ -241,15 +241,12 @@ def test_sdk_backend_signs_in_once_and_resolves_all_references_in_one_batched_ca
 @pytest.mark.parametrize(
     ("reference", "error", "message"),
     [
-        ("op://Nope/mlflow-postgres/username", OnePasswordNotFoundError, "vault 'Nope' not found"),
-        ("op://Homelab/nope/username", OnePasswordNotFoundError, "item 'nope' not found in vault 'Homelab'"),
+        *REFUSED_ALIKE,
         (
             "op://Homelab/mlflow-postgres/nosuchsection/host",
             OnePasswordNotFoundError,
             "section 'nosuchsection' not found in item 'mlflow-postgres'",
         ),
-        ("op://Homelab/duplicate/token", OnePasswordError, "more than one item .* titled 'duplicate'"),
-        ("op://Homelab/mlflow-postgres/host", OnePasswordError, "more than one field .* matches 'host'"),
     ],
 )
 def test_sdk_backend_says_which_vault_item_section_or_field_is_missing(sdk, reference, error, message):

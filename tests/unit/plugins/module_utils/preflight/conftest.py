@@ -58,6 +58,19 @@ def storage_class(name: str, provisioner: str = "driver.longhorn.io", expandable
     return {"metadata": {"name": name}, "provisioner": provisioner, "allowVolumeExpansion": expandable}
 
 
+def add_fixed_size_longhorn(kube) -> str:
+    """Makes the StorageClass longhorn one that does not allow volume expansion; what a check says of it."""
+    kube.add("/apis/storage.k8s.io/v1/storageclasses/longhorn", storage_class("longhorn", expandable=False))
+    return "StorageClass longhorn does not allow volume expansion (allowVolumeExpansion)"
+
+
+def assert_each_says(problems, expected: list[str]) -> None:
+    """One problem for each expected text, in order, each message holding its text."""
+    assert len(problems) == len(expected), problems
+    for problem, text in zip(problems, expected, strict=True):
+        assert text in problem.message
+
+
 @pytest.fixture
 def kube():
     fake = RoleKube()
@@ -73,3 +86,15 @@ def cluster_of(kube):
         return Cluster(apis, lambda: kube, context=context)
 
     return make
+
+
+@pytest.fixture
+def problems_with(kube, cluster_of):
+    """problems_with(check, values, path, live): the problems `check` finds in `values` with the
+    object `live` at `path` on the cluster."""
+
+    def find(check, values: dict, path: str, live: dict) -> list:
+        kube.add(path, live)
+        return check(values, cluster_of()).problems
+
+    return find

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import postgres
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.postgres_cluster import major_version
 
-from .conftest import ROLE_APIS, storage_class
+from .conftest import ROLE_APIS, add_fixed_size_longhorn, assert_each_says
 
 NS = "/api/v1/namespaces/ns"
 CLUSTER = "/apis/postgresql.cnpg.io/v1/namespaces/ns/clusters/mlflow-postgres"
@@ -132,23 +132,18 @@ def test_required_anti_affinity_needs_enough_topology_domains(kube, cluster_of):
         (live_cluster(image="ghcr.io/cloudnative-pg/postgresql:16.4"), {}, []),
     ],
 )
-def test_an_existing_cluster_takes_only_what_it_can(kube, cluster_of, live, overrides, expected):
-    kube.add(CLUSTER, live)
+def test_an_existing_cluster_takes_only_what_it_can(problems_with, live, overrides, expected):
+    problems = problems_with(postgres.check, {**VALUES, **overrides}, CLUSTER, live)
 
-    problems = postgres.check({**VALUES, **overrides}, cluster_of()).problems
-
-    assert len(problems) == len(expected), problems
-    for problem, text in zip(problems, expected, strict=True):
-        assert text in problem.message
+    assert_each_says(problems, expected)
 
 
-def test_volumes_grow_only_on_an_expandable_class(kube, cluster_of):
-    kube.add("/apis/storage.k8s.io/v1/storageclasses/longhorn", storage_class("longhorn", expandable=False))
-    kube.add(CLUSTER, live_cluster())
+def test_volumes_grow_only_on_an_expandable_class(kube, problems_with):
+    not_expandable = add_fixed_size_longhorn(kube)
 
-    (problem,) = postgres.check({**VALUES, "postgres_storage_size": "30Gi"}, cluster_of()).problems
+    (problem,) = problems_with(postgres.check, {**VALUES, "postgres_storage_size": "30Gi"}, CLUSTER, live_cluster())
 
-    assert "StorageClass longhorn does not allow volume expansion (allowVolumeExpansion)" in problem.message
+    assert not_expandable in problem.message
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import storage
 
-from .conftest import ROLE_APIS, storage_class
+from .conftest import ROLE_APIS, add_fixed_size_longhorn, assert_each_says, storage_class
 
 CLAIM = "/api/v1/namespaces/ns/persistentvolumeclaims/mlflow-artifacts"
 VALUES = {
@@ -80,23 +80,18 @@ def test_recurring_job_groups_need_longhorns_crd(cluster_of):
         (claim(deleting=True), {}, ["is being deleted (it waits for the pods that use it to stop)"]),
     ],
 )
-def test_an_existing_claim_takes_only_what_it_can(kube, cluster_of, live, overrides, expected):
-    kube.add(CLAIM, live)
+def test_an_existing_claim_takes_only_what_it_can(problems_with, live, overrides, expected):
+    problems = problems_with(storage.check, {**VALUES, **overrides}, CLAIM, live)
 
-    problems = storage.check({**VALUES, **overrides}, cluster_of()).problems
-
-    assert len(problems) == len(expected)
-    for problem, text in zip(problems, expected, strict=True):
-        assert text in problem.message
+    assert_each_says(problems, expected)
 
 
-def test_a_claim_grows_only_on_an_expandable_class(kube, cluster_of):
-    kube.add("/apis/storage.k8s.io/v1/storageclasses/longhorn", storage_class("longhorn", expandable=False))
-    kube.add(CLAIM, claim())
+def test_a_claim_grows_only_on_an_expandable_class(kube, problems_with):
+    not_expandable = add_fixed_size_longhorn(kube)
 
-    (problem,) = storage.check({**VALUES, "storage_artifacts_size": "30Gi"}, cluster_of()).problems
+    (problem,) = problems_with(storage.check, {**VALUES, "storage_artifacts_size": "30Gi"}, CLAIM, claim())
 
-    assert "StorageClass longhorn does not allow volume expansion (allowVolumeExpansion)" in problem.message
+    assert not_expandable in problem.message
 
 
 def test_without_the_cluster_preflight_nothing_is_read(kube):
