@@ -24,7 +24,6 @@ description:
   - Sends no request to the cluster, Authentik or MLflow, and never changes anything.
 options: {}
 extends_documentation_fragment:
-  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

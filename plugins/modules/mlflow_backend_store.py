@@ -48,7 +48,6 @@ options:
     required: true
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
-  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 """
 

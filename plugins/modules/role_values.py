@@ -48,7 +48,6 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   delegation:

@@ -37,7 +37,6 @@ options:
     type: str
     choices: [warn, fail]
 extends_documentation_fragment:
-  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   delegation:
