@@ -83,6 +83,14 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
     return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in found}
 
 
+def fatal_results(stdout: str) -> dict[str, dict]:
+    """The result of each host's failed task (the one that ended its play), as the yaml callback prints it."""
+    found = {}
+    for match in re.finditer(r"^fatal: \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
+        found[match.group(1)] = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
+    return found
+
+
 def failure_messages(stdout: str) -> dict[str, list[str]]:
     """The `msg` of every failed task (or loop item), per host, as the yaml callback prints them, with
     line breaks folded."""

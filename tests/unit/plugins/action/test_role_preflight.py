@@ -3,13 +3,12 @@ roles' preflight tasks where no read of the cluster is needed (no cluster here),
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+from ansible_runs import ansible_env, ansible_playbook, fatal_results, write_inventory
 
 from ansible_collections.homelab.mlflow.plugins.action.role_preflight import ARGUMENT_SPEC, cluster_for
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import Problem
@@ -39,34 +38,15 @@ PLAYBOOK = """\
 def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
     (tmp_path / "play.yml").write_text(PLAYBOOK)
     # No cluster: a kubeconfig that does not exist fails any connection, so a passing host made none.
-    connection = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "mlflow_kubeconfig": str(tmp_path / "no-such-kubeconfig"),
-    }
-    inventory = {"all": {"vars": {**connection, "mlflow_namespace": "mlflow"}, "hosts": hosts}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_")) and k != "KUBECONFIG"},
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "play.yml", "-v"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    inventory = write_inventory(
+        tmp_path / "hosts.yml",
+        None,
+        hosts,
+        mlflow_kubeconfig=str(tmp_path / "no-such-kubeconfig"),
+        mlflow_namespace="mlflow",
     )
-
-
-def failures(stdout: str) -> dict[str, dict]:
-    found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        found[match.group(1)] = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-    return found
+    env = ansible_env(REPO, drop_prefixes=("ANSIBLE_", "K8S_AUTH_"))
+    return ansible_playbook(REPO, tmp_path / "play.yml", inventory, "-v", timeout=300, env=env)
 
 
 def test_one_task_per_role_fails_once_with_every_problem_and_reads_only_when_needed(tmp_path):
@@ -87,7 +67,7 @@ def test_one_task_per_role_fails_once_with_every_problem_and_reads_only_when_nee
             "no_cluster_preflight": written,
         },
     )
-    found = failures(result.stdout)
+    found = fatal_results(result.stdout)
 
     assert sorted(found) == ["no_cilium", "no_cluster_preflight", "several"], result.stdout[-3000:]
     assert re.search(r"^good\s+: ok=2 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]

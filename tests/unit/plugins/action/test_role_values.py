@@ -4,13 +4,11 @@ roles' validate tasks, on the controller alone (ansible_connection: local, no cl
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-import yaml
+from ansible_runs import ansible_env, ansible_playbook, fatal_results, write_inventory
 
 from ansible_collections.homelab.mlflow.plugins.action.role_values import failure_message
 from ansible_collections.homelab.mlflow.plugins.module_utils.checks.values import Problem
@@ -37,31 +35,9 @@ PLAYBOOK = """\
 
 def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    connection = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory = {"all": {"vars": {**connection, "mlflow_namespace": "mlflow"}, "hosts": hosts}}
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "OP_"))},
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "play.yml", "-vvv"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def failures(stdout: str) -> dict[str, dict]:
-    """The result of each host's failed task, as the yaml callback prints it."""
-    found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\].*=> *\n((?:    .*\n?)+)", stdout, re.MULTILINE):
-        found[match.group(1)] = yaml.safe_load("\n".join(line[4:] for line in match.group(2).splitlines()))
-    return found
+    inventory = write_inventory(tmp_path / "hosts.yml", None, hosts, mlflow_namespace="mlflow")
+    env = ansible_env(REPO, drop_prefixes=("ANSIBLE_", "OP_"))
+    return ansible_playbook(REPO, tmp_path / "play.yml", inventory, "-vvv", timeout=300, env=env)
 
 
 def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
@@ -78,7 +54,7 @@ def test_one_failure_names_every_bad_value_and_never_a_secret(tmp_path):
             "secret": {"postgres_password": SECRET, "postgres_cluster_name": "MLflow_PG"},
         },
     )
-    found = failures(result.stdout)
+    found = fatal_results(result.stdout)
 
     assert sorted(found) == ["secret", "several"], result.stdout[-3000:]
     assert re.search(r"^good\s+: ok=2 .* failed=0", result.stdout, re.MULTILINE), result.stdout[-3000:]
