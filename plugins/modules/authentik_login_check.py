@@ -28,6 +28,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

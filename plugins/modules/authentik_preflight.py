@@ -68,6 +68,7 @@ extends_documentation_fragment:
   - homelab.mlflow.authentik.if_given
   - homelab.mlflow.authentik
   - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

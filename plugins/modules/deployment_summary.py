@@ -24,6 +24,7 @@ description:
   - Sends no request to the cluster, Authentik or MLflow, and never changes anything.
 options: {}
 extends_documentation_fragment:
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

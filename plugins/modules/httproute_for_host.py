@@ -24,6 +24,7 @@ options:
   msg: {description: "What to do, added to the failure message.", type: str, default: ""}
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

@@ -48,6 +48,7 @@ options:
     required: true
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 """
 

@@ -53,6 +53,7 @@ options:
     default: true
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

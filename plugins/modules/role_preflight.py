@@ -36,6 +36,7 @@ options:
     choices: [drift_cronjob, mlflow, namespace, networkpolicy, postgres, storage]
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   check_mode:

@@ -48,6 +48,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   delegation:

@@ -37,6 +37,7 @@ options:
     type: str
     choices: [warn, fail]
 extends_documentation_fragment:
+  - homelab.mlflow.attributes
   - homelab.mlflow.attributes.controller
 attributes:
   delegation:
