@@ -49,10 +49,8 @@ def argument_spec() -> dict:
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(
-            argument_spec=argument_spec(), required_if=[("state", "present", ("content",))]
+        result, _task_vars, args = self.begin(
+            tmp, task_vars, argument_spec(), required_if=[("state", "present", ("content",))]
         )
         if not HAS_AUTHENTIK_CLIENT:
             raise AnsibleActionFail(f"{missing_required_lib('authentik-client')} ({AUTHENTIK_CLIENT_IMPORT_ERROR})")

@@ -60,9 +60,7 @@ class ActionModule(ControllerAction):
     _supports_check_mode = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, _task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         base = base_url(args["url"])
         anonymous = ask(f"{base}/", args["validate_certs"])
         start = ask(anonymous.location, args["validate_certs"]) if follows_to_start(anonymous) else None

@@ -11,12 +11,9 @@ See plugins/modules/authentik_preflight.py.
 
 from __future__ import annotations
 
-import copy
-
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.applications import application_info
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import load_read_apis
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_names import LEGACY_NAMES, resolve_names
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight import (
@@ -29,11 +26,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight
     unreadable,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import Kube, KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
-    CONNECTION_SPEC,
-    open_kube,
-)
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.authentik_options import authentik_if_given_spec
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 load_read_apis()
 
@@ -42,11 +36,7 @@ LEGACY_CONFIGMAP = LEGACY_NAMES["configmap"]
 
 
 def argument_spec() -> dict:
-    spec = copy.deepcopy(AUTHENTIK_COMMON_ARGS)
-    for name in ("host", "token"):
-        spec[name].update(required=False, default="")
-    spec.update(copy.deepcopy(CONNECTION_SPEC))
-    spec.update(
+    return authentik_if_given_spec(
         external_host={"type": "str", "required": True},
         owner={"type": "str", "required": True},
         names={"type": "dict", "default": {}, "options": {key: {"type": "str"} for key in LEGACY_NAMES}},
@@ -58,19 +48,15 @@ def argument_spec() -> dict:
         verify_httproute={"type": "bool", "default": True},
         gateway={"type": "str", "default": ""},
     )
-    return spec
 
 
 class Failed(Exception):
     """A check that failed: the message says what to fix."""
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec())
+        result, task_vars, args = self.begin(tmp, task_vars, argument_spec())
         result["changed"] = False
         try:
             result.update(self._checks(args, task_vars))
@@ -131,9 +117,8 @@ class ActionModule(ControllerAction):
         return found
 
     def _kube(self, args: dict, task_vars: dict) -> Kube:
-        template = self._templar.template
         try:
-            return open_kube(args, task_vars, template, self._task.action)
+            return self.open_cluster(args, task_vars)
         except KubeError as error:
             raise Failed(str(error)) from None
 

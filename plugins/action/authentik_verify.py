@@ -9,13 +9,11 @@ See plugins/modules/authentik_verify.py.
 
 from __future__ import annotations
 
-import copy
 import time
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.applications import application_info
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.client import client_from_params
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.errors import AuthentikError
-from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.options import AUTHENTIK_COMMON_ARGS
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik.sdk import load_read_apis
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_preflight import unreadable
 from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_verify import (
@@ -25,11 +23,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.authentik_verify im
     link_problem,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import (
-    CONNECTION_SPEC,
-    open_kube,
-)
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.authentik_options import authentik_if_given_spec
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 load_read_apis()
 
@@ -38,11 +33,7 @@ INTERVAL = 5.0
 
 
 def argument_spec() -> dict:
-    spec = copy.deepcopy(AUTHENTIK_COMMON_ARGS)
-    for name in ("host", "token"):
-        spec[name].update(required=False, default="")
-    spec.update(copy.deepcopy(CONNECTION_SPEC))
-    spec.update(
+    return authentik_if_given_spec(
         configmap={
             "type": "dict",
             "options": {
@@ -62,15 +53,11 @@ def argument_spec() -> dict:
         intercept_header_auth={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 0},
     )
-    return spec
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=argument_spec())
+        result, task_vars, args = self.begin(tmp, task_vars, argument_spec())
         result.update(changed=False, checked=[])
         problem = None
         if args["configmap"]:
@@ -89,10 +76,9 @@ class ActionModule(ControllerAction):
         return result
 
     def _check_configmap(self, configmap: dict, args: dict, task_vars: dict) -> str | None:
-        template = self._templar.template
         path = f"/api/v1/namespaces/{configmap['namespace']}/configmaps/{configmap['name']}"
         try:
-            kube = open_kube(args, task_vars, template, self._task.action)
+            kube = self.open_cluster(args, task_vars)
             live = kube.get(path)
         except KubeError as error:
             return f"Cannot read {path} from the cluster: {error}"

@@ -60,9 +60,7 @@ def _bool(value) -> bool:
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
+        result, task_vars, _args = self.begin(tmp, task_vars, {})
         template = self._templar.template
         values = {name: template(task_vars.get(name, "")) for name in VARIABLES}
         values.update({name: _bool(values[name]) for name in BOOLEANS})

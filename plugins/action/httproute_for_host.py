@@ -15,8 +15,8 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.httproute import wait_for_route
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -27,16 +27,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         # Check mode writes nothing, so waiting for a change cannot help: one read.
         timeout = 0 if self._task.check_mode else args["timeout"]
         started = time.monotonic()
         try:
-            kube, resources = connect(args, task_vars or {}, self._templar.template, self._task.action)
+            kube, resources = self.connect_cluster(args, task_vars)
             routes = wait_for_route(kube, resources, args["namespace"], args["host"], timeout)
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None

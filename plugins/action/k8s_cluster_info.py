@@ -32,10 +32,7 @@ ARGUMENT_SPEC = {
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname", "localhost")
         kubeconfig = setting(args, "kubeconfig", task_vars, KUBECONFIG_VARIABLE, self._templar.template)
         context = setting(args, "context", task_vars, CONTEXT_VARIABLE, self._templar.template)

@@ -22,8 +22,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.kube.ready import (
     secret_values_state,
     wait_for,
 )
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 CONDITIONS = [*CHECKS, "absent"]
 ARGUMENT_SPEC = dict(
@@ -50,14 +50,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         try:
-            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
+            kube, resources = self.connect_cluster(args, task_vars)
             wanted, optional, values = [], set(), {}
             for item in args["objects"]:
                 api_version = item["api_version"] or resources.api_version_of(item["kind"])

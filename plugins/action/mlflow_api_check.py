@@ -62,9 +62,7 @@ class ActionModule(ControllerAction):
     _supports_check_mode = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, _task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         api = MlflowApi(args["url"], transport(args["validate_certs"]))
         result["changed"] = False
         try:

@@ -19,8 +19,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.backend_store impor
     credentials,
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -35,15 +35,12 @@ ARGUMENT_SPEC = dict(
 PENDING = "pending"
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         name, namespace = args["credentials_secret"], args["namespace"]
         try:
-            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
+            kube, resources = self.connect_cluster(args, task_vars)
             secret = kube.get(resources.get("v1", "Secret").path(namespace, name))
         except (KubeError, ValueError) as error:
             raise AnsibleActionFail(str(error)) from None

@@ -13,8 +13,8 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.homelab.mlflow.plugins.module_utils import network_policies
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import plain
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -26,14 +26,12 @@ ARGUMENT_SPEC = dict(
     current={"type": "list", "elements": "dict"},
     fail={"type": "bool", "default": True},
 )
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         # Plain data from here on: Ansible's tagged strings and mappings stay out of the comparison.
         declared = plain(args["declared"])
         requests: dict = {}
@@ -41,7 +39,7 @@ class ActionModule(ControllerAction):
             live = plain(args["current"])
         else:
             try:
-                kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
+                kube, resources = self.connect_cluster(args, task_vars)
                 live = []
                 for item in args["kinds"]:
                     if not resources.serves(item["api_version"], item["kind"]):

@@ -20,8 +20,9 @@ from ansible_collections.homelab.mlflow.plugins.module_utils import posture
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.compare import ABSENT, differences, holds, is_noise
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.objects import Ref
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, shown
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import plain
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 OBJECT_SPEC = {
     "api_version": {"type": "str"},
@@ -125,14 +126,11 @@ def _not_as_declared(label: str, live: dict | None, declared: dict) -> str | Non
     return f"{label} is not as declared: {'; '.join(fields) or 'its fields differ'}."
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         try:
-            kube, resources = connect(args, task_vars, self._templar.template, self._task.action)
+            kube, resources = self.connect_cluster(args, task_vars)
             reader = Reader(kube, resources, args["namespace"], plain(args["known"]))
             problems = [problem for problem in self._problems(reader, args) if problem]
         except (KubeError, ValueError) as error:

@@ -48,10 +48,7 @@ def cluster_for(args: dict, values, task_vars: dict, template, agent: str | None
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         role = args["role"]
         values = TemplatedVariables(self._templar, task_vars)
         cluster = cluster_for(args, values, task_vars, self._templar.template, self._task.action)

@@ -33,11 +33,10 @@ def failure_message(roles: list, problems: list) -> str:
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(
-            argument_spec={
+        result, task_vars, args = self.begin(
+            tmp,
+            task_vars,
+            {
                 "role": {"type": "str", "choices": sorted(RULES)},
                 "roles": {"type": "list", "elements": "str"},
                 "arguments": {"type": "bool", "default": True},

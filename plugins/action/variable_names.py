@@ -24,14 +24,13 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.variable_names impo
 )
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
+ARGUMENT_SPEC = {"unknown_variables": {"type": "str", "choices": list(MODES)}}
+
 
 class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(
-            argument_spec={"unknown_variables": {"type": "str", "choices": list(MODES)}}
+        result, task_vars, args = self.begin(
+            tmp, task_vars, {"unknown_variables": {"type": "str", "choices": list(MODES)}}
         )
         mode = args["unknown_variables"]
         if mode is None:

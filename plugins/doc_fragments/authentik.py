@@ -66,3 +66,21 @@ notes:
     and O(retry_delay) can be set for all Authentik modules of this collection at once with
     C(module_defaults) for the action group C(group/homelab.mlflow.authentik).
 """
+
+    # Listed before homelab.mlflow.authentik by the actions that ask Authentik only when O(host) and
+    # O(token) are both given (the authentik role's preflight and verify): the first fragment's keys win.
+    IF_GIVEN = r"""
+options:
+  host:
+    description:
+      - Base URL of Authentik. With O(token) empty or unset, Authentik is not asked.
+    type: str
+    required: false
+    default: ""
+  token:
+    description:
+      - An Authentik API token; never logged or returned.
+    type: str
+    required: false
+    default: ""
+"""

@@ -34,15 +34,10 @@ options:
     type: str
 extends_documentation_fragment:
   - homelab.mlflow.authentik
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
 attributes:
   check_mode:
-    support: full
     details: The module only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - Needs a token whose user may view applications, proxy providers and outposts (and blueprint
     instances with O(blueprint)). Applications are listed in full, not only those the user may open.

@@ -90,16 +90,13 @@ options:
     default: 1
 extends_documentation_fragment:
   - homelab.mlflow.authentik
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
 attributes:
   check_mode:
-    support: full
     details: Reads the instance and reports what would change; writes nothing and applies nothing.
   diff_mode:
     support: full
     details: Shows name, enabled, context and content before and after, as YAML.
-  platform:
-    platforms: all
 notes:
   - Runs on the controller, as an action plugin - Authentik is reached from where ansible-playbook runs, whatever host
     the task targets.

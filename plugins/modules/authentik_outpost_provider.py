@@ -42,16 +42,13 @@ options:
     default: 0
 extends_documentation_fragment:
   - homelab.mlflow.authentik
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
 attributes:
   check_mode:
-    support: full
     details: Reads the outpost and the provider and reports whether the provider would be added; writes nothing.
   diff_mode:
     support: full
     details: Shows the names of the outpost's providers before and after, as YAML.
-  platform:
-    platforms: all
 notes:
   - Needs a token whose user may view outposts and proxy providers and change outposts.
 seealso:

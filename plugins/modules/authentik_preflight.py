@@ -22,18 +22,6 @@ description:
     of a deployment made before names were derived, or names derived from O(external_host) - and
     returns them in RV(names).
 options:
-  host:
-    description:
-      - Base URL of Authentik. With O(token) empty or unset, Authentik is not asked.
-    type: str
-    required: false
-    default: ""
-  token:
-    description:
-      - An Authentik API token; never logged or returned.
-    type: str
-    required: false
-    default: ""
   external_host:
     description: MLflow's public host name.
     type: str
@@ -77,31 +65,14 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
+  - homelab.mlflow.authentik.if_given
   - homelab.mlflow.authentik
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     details: Reads only, as in a real run.
-  connection:
-    support: none
-  delegation:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

@@ -24,7 +24,12 @@ description:
     off the providers it serves.
 extends_documentation_fragment:
   - homelab.mlflow.authentik
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
+attributes:
+  check_mode:
+    details: Reports what would be removed and removes nothing.
+  diff_mode:
+    support: full
 options:
   names:
     description: The names as M(homelab.mlflow.authentik_sso_names) chose them.
@@ -59,14 +64,6 @@ options:
     description: Whether the outpost is the deployment's own (deleted) or shared (kept).
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    details: Reports what would be removed and removes nothing.
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 seealso:
   - module: homelab.mlflow.authentik_blueprint
   - module: homelab.mlflow.authentik_sso_names

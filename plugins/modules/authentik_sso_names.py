@@ -91,15 +91,10 @@ options:
     required: false
 extends_documentation_fragment:
   - homelab.mlflow.authentik
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
 attributes:
   check_mode:
-    support: full
     details: The module only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - Needs a token whose user may view blueprint instances.
 seealso:

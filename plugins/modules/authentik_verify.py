@@ -22,18 +22,6 @@ description:
   - With O(wait_timeout), Authentik is asked again until the application and the outpost are there
     (a blueprint sidecar applies a ConfigMap's blueprint in its own time).
 options:
-  host:
-    description:
-      - Base URL of Authentik. With O(token) empty or unset, Authentik is not asked.
-    type: str
-    required: false
-    default: ""
-  token:
-    description:
-      - An Authentik API token; never logged or returned.
-    type: str
-    required: false
-    default: ""
   configmap:
     description: The blueprint ConfigMap to check, and the blueprint it must hold under its key.
     type: dict
@@ -52,31 +40,14 @@ options:
   intercept_header_auth: {description: Whether API clients get in with HTTP Basic., type: bool, default: true}
   wait_timeout: {description: Seconds to wait for the application and the outpost to appear., type: int, default: 0}
 extends_documentation_fragment:
+  - homelab.mlflow.authentik.if_given
   - homelab.mlflow.authentik
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     details: Reads only, as in a real run; the authentik role skips it in check mode.
-  connection:
-    support: none
-  delegation:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

@@ -24,29 +24,11 @@ description:
   - Sends no request to the cluster, Authentik or MLflow, and never changes anything.
 options: {}
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     details: Says that the checks did not run in check mode.
-  connection:
-    support: none
-  delegation:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

@@ -36,14 +36,7 @@ options:
     description: The deployment's namespace, named in RV(msg) beside the API server.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - homelab.mlflow.attributes
 requirements:
   - kubernetes (the Kubernetes Python client) on the controller
 """

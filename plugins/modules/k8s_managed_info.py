@@ -36,16 +36,11 @@ options:
   context:
     description: The kubeconfig context; the current one when not set.
     type: str
+extends_documentation_fragment:
+  - homelab.mlflow.attributes
 attributes:
   check_mode:
-    support: full
     details: The module only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
 requirements:
   - kubernetes (Python)
 """

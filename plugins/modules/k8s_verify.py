@@ -94,14 +94,7 @@ options:
     type: str
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - homelab.mlflow.attributes
 seealso:
   - module: homelab.mlflow.k8s_apply
 """

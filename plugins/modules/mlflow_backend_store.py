@@ -21,8 +21,6 @@ description:
     secret; it names the Secret and the variable C(postgres_credentials_secret).
   - In check mode, a Secret that does not exist yet (the first run, before C(homelab.mlflow.postgres)
     writes it) is no failure - RV(pending) is V(true), RV(uri) empty and RV(checksum) V(pending).
-  - Connection options as in M(homelab.mlflow.k8s_apply), with the variables C(mlflow_kubeconfig) and
-    C(mlflow_kube_context) as the fallback.
 options:
   credentials_secret:
     description: Name of the credentials Secret.
@@ -48,39 +46,10 @@ options:
     description: Name of the database.
     type: str
     required: true
-  kubeconfig:
-    description: Path of the kubeconfig file.
-    type: path
-  context:
-    description: Context of the kubeconfig to use.
-    type: str
-  apis:
-    description:
-      - The cluster's kinds, as M(homelab.mlflow.k8s_cluster_info) returns them; by default the run's discovery.
-    type: dict
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  connection:
-    support: none
-  delegation:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 """
 
 EXAMPLES = r"""

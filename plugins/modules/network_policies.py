@@ -51,41 +51,13 @@ options:
     description: Fail when a policy is missing, differs or is stale; V(false) only reports.
     type: bool
     default: true
-  kubeconfig:
-    description: The kubeconfig file; the variable C(mlflow_kubeconfig) when not set, then the client's default.
-    type: path
-  context:
-    description: The kubeconfig context; the variable C(mlflow_kube_context) when not set.
-    type: str
-  apis:
-    description: The cluster's kinds; the run's C(cluster_preflight_cluster_info.apis) when not set.
-    type: dict
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.kubernetes
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     details: It only reads.
-  connection:
-    support: none
-  delegation:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-requirements:
-  - kubernetes (Python), on the controller
 """
 
 EXAMPLES = r"""

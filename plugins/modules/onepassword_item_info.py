@@ -46,13 +46,9 @@ options:
     elements: str
 extends_documentation_fragment:
   - homelab.mlflow.onepassword
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: posix
   action:

@@ -62,12 +62,8 @@ options:
     description: As in M(homelab.mlflow.onepassword_item_info) (repeats after a failure that may pass).
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 seealso:

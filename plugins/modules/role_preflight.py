@@ -36,30 +36,13 @@ options:
     choices: [drift_cronjob, mlflow, namespace, networkpolicy, postgres, storage]
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     details: The same reads in check mode; a namespace that does not exist yet holds nothing to refuse.
-  connection:
-    support: none
   delegation:
-    support: none
     details: It looks at the variables of the host the task runs for, and the cluster of its kubeconfig context.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - O(apis) is not discovered here - without it and without C(cluster_preflight_cluster_info), a role whose
     checks need the cluster's kinds fails with a message that says to run homelab.mlflow.cluster_preflight first.

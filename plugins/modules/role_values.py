@@ -48,29 +48,11 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  connection:
-    support: none
   delegation:
-    support: none
     details: It looks at the variables of the host the task runs for.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - The variables a role reads from other roles (such as C(mlflow_namespace)) have defaults in the role, so it
     can run alone.

@@ -26,3 +26,12 @@ class ControllerAction(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
+
+    def begin(self, tmp, task_vars: dict | None, argument_spec: dict, **rules) -> tuple[dict, dict, dict]:
+        """What every run starts with: Ansible's result so far, the task's variables ({} when there are none)
+        and the task's arguments, checked against argument_spec and the rules of AnsibleModule
+        (mutually_exclusive, required_if, ...), failing the task on a bad one before anything is read."""
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=argument_spec, **rules)
+        return result, task_vars, args
