@@ -69,7 +69,8 @@ class ActionModule(ControllerAction):
                 f"{args['cluster']} before migrating the database to MLflow {args['release']}."
             )
         elif run.outcome is not None and not run.outcome.completed:
-            result.update(failed=True, msg=failure_message(run.outcome, name, namespace, args["release"], args["timeout"]))
+            message = failure_message(run.outcome, name, namespace, args["release"], args["timeout"])
+            result.update(failed=True, msg=message)
         else:
             result["msg"] = f"The CloudNativePG Backup {name} is completed."
         return result

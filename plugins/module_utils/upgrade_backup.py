@@ -192,7 +192,7 @@ def no_method_message(namespace: str, migrated: str, wanted: str) -> str:
         f"mlflow_version {wanted} upgrades the database in namespace {namespace} from MLflow {migrated}, and MLflow "
         "cannot migrate its schema back, so the role backs the database up first; but no backup method is "
         "configured: set postgres_backup_method with its section in postgres_backup_configuration (for example "
-        "postgres_backup_configuration: {\"volumeSnapshot\": {\"className\": \"longhorn-snapshot\"}}), or "
+        'postgres_backup_configuration: {"volumeSnapshot": {"className": "longhorn-snapshot"}}), or '
         "postgres_backup_method: plugin with postgres_backup_plugin_configuration.name a plugin of postgres_plugins. "
         f"To upgrade without a backup, knowingly, set {OPTION}: true (docs/upgrades.md)."
     )

@@ -21,8 +21,6 @@ description:
     error, and how to go on; the tasks after it (the migration) then do not run.
   - In check mode nothing is written and nothing waited for; a new Backup is dry-run by the API server, and
     the diff shows it.
-  - Connection options as in M(homelab.mlflow.k8s_apply), with the variables C(mlflow_kubeconfig) and
-    C(mlflow_kube_context) as the fallback.
 options:
   name:
     description: Name of the Backup.
@@ -57,39 +55,18 @@ options:
     description: Seconds to wait for the Backup to complete.
     type: int
     default: 1800
-  kubeconfig:
-    description: Path of the kubeconfig file.
-    type: path
-  context:
-    description: Context of the kubeconfig to use.
-    type: str
-  apis:
-    description:
-      - The cluster's kinds, as M(homelab.mlflow.k8s_cluster_info) returns them; by default the run's discovery.
-    type: dict
 extends_documentation_fragment:
+  - homelab.mlflow.kubernetes
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.conn
-  - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
-  connection:
-    support: none
-  delegation:
-    support: none
   diff_mode:
     support: full
   platform:
     platforms: all
+seealso:
+  - module: homelab.mlflow.k8s_apply
 """
 
 EXAMPLES = r"""

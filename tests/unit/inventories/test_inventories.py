@@ -72,5 +72,6 @@ def test_local_inventory_configures_a_backup_method_so_an_upgrade_backs_up_first
 
     method = configured_method({"postgres_backup_plugin_configuration": {}, **variables})
 
-    assert method is not None and method.method == "volumeSnapshot"
+    assert method is not None
+    assert method.method == "volumeSnapshot"
     assert variables.get("mlflow_upgrade_without_backup", False) is False

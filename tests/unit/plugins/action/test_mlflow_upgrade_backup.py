@@ -9,6 +9,7 @@ import testcluster
 import yaml
 
 from ansible_collections.homelab.mlflow.plugins.action.mlflow_upgrade_backup import ARGUMENT_SPEC
+from ansible_collections.homelab.mlflow.plugins.doc_fragments.kubernetes import ModuleDocFragment
 from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup import BackupMethod, backup_manifest
 from ansible_collections.homelab.mlflow.plugins.modules import mlflow_upgrade_backup
 
@@ -22,7 +23,10 @@ def backup_spec_schema() -> dict:
 
 
 def test_the_documented_options_are_the_ones_the_action_takes():
-    documented = yaml.safe_load(mlflow_upgrade_backup.DOCUMENTATION)["options"]
+    documented = {
+        **yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"],
+        **yaml.safe_load(mlflow_upgrade_backup.DOCUMENTATION)["options"],
+    }
 
     assert set(documented) == set(ARGUMENT_SPEC)
     for name, spec in ARGUMENT_SPEC.items():

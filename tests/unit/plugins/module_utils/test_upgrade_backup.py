@@ -132,8 +132,9 @@ def test_a_name_too_long_for_a_label_is_shortened_and_stays_unique():
 
     first, second = backup_name(cluster, "3.17.2"), backup_name(cluster, "3.17.3")
 
-    assert len(first) <= 63 and len(second) <= 63
-    assert DNS_LABEL.fullmatch(first) and DNS_LABEL.fullmatch(second)
+    assert max(len(first), len(second)) <= 63
+    assert DNS_LABEL.fullmatch(first)
+    assert DNS_LABEL.fullmatch(second)
     assert first != second
 
 
@@ -236,6 +237,6 @@ def test_a_timeout_names_the_phase_and_the_timeout_variable():
 def test_the_refusal_without_a_method_names_every_variable_and_the_option():
     message = no_method_message("ns", "3.15.0", "3.17.2")
 
-    for variable in upgrade_backup.METHOD_VARIABLES + ("postgres_plugins", upgrade_backup.OPTION):
+    for variable in (*upgrade_backup.METHOD_VARIABLES, "postgres_plugins", upgrade_backup.OPTION):
         assert variable in message
     assert "from MLflow 3.15.0" in message
