@@ -186,6 +186,13 @@ def failure_message(outcome: WaitOutcome, name: str, namespace: str, release: st
     )
 
 
+def backup_step(backup_name_or_none: str | None) -> str:
+    """What an upgrade does before its migration, for the message that announces it."""
+    if backup_name_or_none:
+        return f"first the CloudNativePG Backup {backup_name_or_none} of the database, then"
+    return f"without a backup ({OPTION}),"
+
+
 def no_method_message(namespace: str, migrated: str, wanted: str) -> str:
     """The preflight's refusal of an upgrade that no backup can precede."""
     return (

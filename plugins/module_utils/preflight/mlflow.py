@@ -20,6 +20,7 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup impo
     KIND,
     OPTION,
     backup_name,
+    backup_step,
     configured_method,
     no_method_message,
 )
@@ -55,7 +56,8 @@ def _check_release(values, cluster: Cluster, outcome: Outcome) -> None:
     """An older release than the newest completed migration cannot read the schema, and MLflow has no way back.
 
     The facts say which release the schema is at (None: no migration has completed here), whether this run
-    upgrades it, and the Backup an upgrade takes first (None: no upgrade, or mlflow_upgrade_without_backup)."""
+    upgrades it, and the Backup an upgrade takes first (None: no upgrade, or mlflow_upgrade_without_backup), with
+    the words that announce it (backup_step)."""
     wanted, namespace = str(values["mlflow_version"]), values["mlflow_namespace"]
     # Every cluster serves Jobs; a discovery without them (a test's) holds no migration either.
     served = cluster.serves("batch/v1", "Job")
@@ -64,6 +66,8 @@ def _check_release(values, cluster: Cluster, outcome: Outcome) -> None:
     upgrade = is_upgrade(wanted, migrated)
     backup = _upgrade_backup(values, cluster, outcome, migrated) if upgrade else None
     outcome.facts.update(migrated_release=migrated, upgrade=upgrade, backup=backup)
+    if upgrade:
+        outcome.facts["backup_step"] = backup_step(backup["name"] if backup else None)
     if is_downgrade(wanted, migrated):
         outcome.add(
             "mlflow_version",

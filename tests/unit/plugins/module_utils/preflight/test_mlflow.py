@@ -119,7 +119,13 @@ def test_the_facts_say_where_the_schema_is_and_whether_this_run_upgrades_it(
 
     assert outcome.problems == []
     backup = {"name": "mlflow-postgres-before-mlflow-3-17-2", "method": "volumeSnapshot", "plugin_configuration": {}}
-    assert outcome.facts == {"migrated_release": migrated, "upgrade": upgrade, "backup": backup if upgrade else None}
+    step = {"backup_step": f"first the CloudNativePG Backup {backup['name']} of the database, then"} if upgrade else {}
+    assert outcome.facts == {
+        "migrated_release": migrated,
+        "upgrade": upgrade,
+        "backup": backup if upgrade else None,
+        **step,
+    }
 
 
 def upgrade_from(kube, migrated: str = "3.15.0") -> None:
@@ -173,6 +179,7 @@ def test_the_option_lets_an_upgrade_go_on_without_a_backup(kube, cluster_of):
     assert outcome.problems == []
     assert outcome.facts["upgrade"] is True
     assert outcome.facts["backup"] is None
+    assert outcome.facts["backup_step"] == "without a backup (mlflow_upgrade_without_backup),"
 
 
 def test_a_first_install_needs_no_backup_method(cluster_of):
