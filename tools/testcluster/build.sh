@@ -8,8 +8,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--mod=mod}"
 
 go_version="$(go env GOVERSION)"
-# The key changes whenever a pinned module (go.mod/go.sum) or the Go toolchain changes.
-key="$(cat "$here"/modules/*/go.mod "$here"/modules/*/go.sum | sha256sum | cut -c1-12)"
+# The key changes whenever a module built here (go.mod/go.sum) or the Go toolchain changes; the
+# modules that only provide files (modules/cloudnative-pg: CRDs, see crds.yaml) build nothing.
+built=(etcd kubernetes kwok)
+key="$(for file in go.mod go.sum; do for module in "${built[@]}"; do cat "$here/modules/$module/$file"; done; done \
+       | sha256sum | cut -c1-12)"
 k8s_version="$(grep -oE "^\s*(require )?k8s.io/kubernetes v[0-9.]+" "$here/modules/kubernetes/go.mod" | awk "{print \$NF}")"
 cache_root="${HOMELAB_MLFLOW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab-mlflow}/testcluster"
 bin="$cache_root/${k8s_version}-${go_version}-${key}/bin"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -168,19 +169,57 @@ def shared_schemas_dir() -> Path:
     return Path(os.environ.get("HOMELAB_SHARED_SCHEMAS", REPO.parent / "shared" / "schemas"))
 
 
+def pinned_module_dir(name: str) -> Path:
+    """Where the Go module pinned by modules/<name>/go.mod (its one `require`, checked against its go.sum) is,
+    fetched with `go mod download` into the Go module cache (the build's cache of kwok's module, too)."""
+    module = HERE / "modules" / name
+    required = re.search(r"^require\s+(\S+)\s+(\S+)\s*$", (module / "go.mod").read_text(), re.M)
+    if required is None:
+        raise ClusterError(f"{module / 'go.mod'} requires no module")
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+    try:
+        result = subprocess.run(
+            ["go", "mod", "download", "-json", required.group(1)],
+            cwd=module,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as err:
+        raise ClusterError(f"the Go toolchain is needed to fetch {required.group(1)} ({err})") from err
+    answer = json.loads(result.stdout or "{}") if result.stdout.strip().startswith("{") else {}
+    if result.returncode != 0 or not answer.get("Dir"):
+        raise ClusterError(
+            f"go mod download {required.group(1)} (pinned in {module}) failed: "
+            f"{answer.get('Error') or result.stderr.strip()}"
+        )
+    return Path(answer["Dir"])
+
+
+def _source_text(source: dict, schemas: Path) -> str:
+    """One CRD file: from its pinned Go module, or from the shared schemas (fetched when that folder is absent)."""
+    if source.get("go_module"):
+        local = pinned_module_dir(source["go_module"]) / source["path"]
+        if not local.is_file():
+            raise ClusterError(f"{local} is missing from the module pinned in modules/{source['go_module']}")
+        return local.read_text()
+    local = schemas / source["path"]
+    if local.is_file():
+        return local.read_text()
+    if not schemas.is_dir():
+        return _fetch(source)
+    raise ClusterError(f"{local} is missing from {schemas} ({source['name']} CRD)")
+
+
 def crd_documents() -> str:
-    """The upstream CRDs from ../shared/schemas, or from their pinned upstream URLs without it."""
+    """The upstream CRDs from ../shared/schemas (or from their pinned upstream URLs without it), and from
+    the pinned Go modules under modules/."""
     sources = yaml.safe_load((HERE / "crds.yaml").read_text())
     schemas = shared_schemas_dir()
     texts = []
     for source in sources:
-        local = schemas / source["path"]
-        if local.is_file():
-            text = local.read_text()
-        elif not schemas.is_dir():
-            text = _fetch(source)
-        else:
-            raise ClusterError(f"{local} is missing from {schemas} ({source['name']} CRD)")
+        text = _source_text(source, schemas)
         if source.get("only_crds"):
             docs = [d for d in yaml.safe_load_all(text) if d and d.get("kind") == "CustomResourceDefinition"]
             text = yaml.safe_dump_all(docs)

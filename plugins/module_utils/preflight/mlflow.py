@@ -15,6 +15,15 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_releases imp
 )
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.cluster import Cluster
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight.outcome import Outcome, cluster_info_missing
+from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup import (
+    API_VERSION,
+    KIND,
+    OPTION,
+    backup_name,
+    backup_step,
+    configured_method,
+    no_method_message,
+)
 
 
 def check(values, cluster: Cluster) -> Outcome:
@@ -46,14 +55,19 @@ def check(values, cluster: Cluster) -> Outcome:
 def _check_release(values, cluster: Cluster, outcome: Outcome) -> None:
     """An older release than the newest completed migration cannot read the schema, and MLflow has no way back.
 
-    The facts say which release the schema is at (None: no migration has completed here) and whether this run
-    upgrades it."""
+    The facts say which release the schema is at (None: no migration has completed here), whether this run
+    upgrades it, and the Backup an upgrade takes first (None: no upgrade, or mlflow_upgrade_without_backup), with
+    the words that announce it (backup_step)."""
     wanted, namespace = str(values["mlflow_version"]), values["mlflow_namespace"]
     # Every cluster serves Jobs; a discovery without them (a test's) holds no migration either.
     served = cluster.serves("batch/v1", "Job")
     jobs = cluster.list("batch/v1", "Job", namespace, labels=MIGRATION_JOB_SELECTOR) if served else []
     migrated = newest_migrated(jobs)
-    outcome.facts.update(migrated_release=migrated, upgrade=is_upgrade(wanted, migrated))
+    upgrade = is_upgrade(wanted, migrated)
+    backup = _upgrade_backup(values, cluster, outcome, migrated) if upgrade else None
+    outcome.facts.update(migrated_release=migrated, upgrade=upgrade, backup=backup)
+    if upgrade:
+        outcome.facts["backup_step"] = backup_step(backup["name"] if backup else None)
     if is_downgrade(wanted, migrated):
         outcome.add(
             "mlflow_version",
@@ -63,6 +77,31 @@ def _check_release(values, cluster: Cluster, outcome: Outcome) -> None:
             "database from the backup taken before the upgrade and delete the newer release's migration Job "
             "(docs/upgrades.md).",
         )
+
+
+def _upgrade_backup(values, cluster: Cluster, outcome: Outcome, migrated: str) -> dict | None:
+    """The Backup an upgrade takes before its migration, with the method the postgres role configures; an
+    upgrade without a method is refused unless mlflow_upgrade_without_backup says to go on without one."""
+    if as_bool(values[OPTION]):
+        return None
+    wanted, namespace = str(values["mlflow_version"]), values["mlflow_namespace"]
+    method = configured_method(values)
+    if method is None:
+        outcome.add("postgres_backup_method", no_method_message(namespace, migrated, wanted))
+        return None
+    if not cluster.serves(API_VERSION, KIND):
+        outcome.add(
+            "postgres_backup_method",
+            f"mlflow_version {wanted} upgrades the database in namespace {namespace}, which the role backs up first "
+            f"with a CloudNativePG Backup, but the cluster has no Backup ({API_VERSION}): install CloudNativePG's "
+            f"CRDs, or set {OPTION}: true to upgrade without a backup.",
+        )
+        return None
+    return {
+        "name": backup_name(values["postgres_cluster_name"], wanted),
+        "method": method.method,
+        "plugin_configuration": method.plugin_configuration,
+    }
 
 
 def _credentials_written_in_this_play(values) -> bool:

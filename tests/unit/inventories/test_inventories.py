@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup import configured_method
+
 REPO = Path(__file__).resolve().parents[3]
 # Connection settings of every inventory host (docs/variables.md, "Inventory conventions").
 CONNECTION = {"ansible_connection", "ansible_python_interpreter"}
@@ -63,3 +65,13 @@ def test_local_inventory_sets_only_role_options(run_ansible):
 
 def test_the_local_password_file_is_not_committed(repo_root):
     assert "/.secrets/" in (repo_root / ".gitignore").read_text().splitlines()
+
+
+def test_local_inventory_configures_a_backup_method_so_an_upgrade_backs_up_first(run_ansible):
+    variables = host_variables(run_ansible, "inventories/local", "local")
+
+    method = configured_method({"postgres_backup_plugin_configuration": {}, **variables})
+
+    assert method is not None
+    assert method.method == "volumeSnapshot"
+    assert variables.get("mlflow_upgrade_without_backup", False) is False

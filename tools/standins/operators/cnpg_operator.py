@@ -10,6 +10,15 @@ It reports the operator's status: phase, instances and ready instances, primary,
 operator's bootstrap cannot run without it). PostgreSQL itself does not run: tests that need a
 database use a real local server.
 
+For each `Backup` (on demand) it checks what the operator checks before it starts one
+(internal/controller/backup_controller.go: the method needs the Cluster's plugins, its backup
+section, or that section's `volumeSnapshot` / `barmanObjectStore`), and reports it `failed` with
+the operator's error when one is missing; otherwise, once the Cluster is healthy, `completed`
+(`method`, `startedAt`, `stoppedAt`). No data is copied. A Backup of a Cluster that does not exist,
+or is not healthy yet, waits, as with the operator. A test makes every Backup of a Cluster fail
+with the annotation `testcluster.homelab.mlflow/backup-error: <error>` on that Cluster (test only;
+the operator knows no such annotation).
+
 Simplified on purpose: instances are always `<cluster>-1` .. `-N` with `-1` the primary; pods
 are not rolled on spec changes; PVCs are never deleted (the operator deletes an instance's claim
 on scale-down and owns all claims, so deleting the Cluster would delete them).
@@ -31,6 +40,9 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
 GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
+BACKUPS = "backups"
+# Test only: every Backup of a Cluster with this annotation fails with its value as the error.
+BACKUP_ERROR_ANNOTATION = "testcluster.homelab.mlflow/backup-error"
 PORT = 5432
 DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17"
 DATA_MOUNT = "/var/lib/postgresql/data"
@@ -282,6 +294,32 @@ def cluster_status(cluster: dict, ready: set[str]) -> dict:
     }
 
 
+def backup_prerequisite_error(backup: dict, cluster: dict) -> str | None:
+    """The operator's refusal of a Backup its Cluster is not configured for (checkPrerequisites), or the
+    test's error from the Cluster's annotation; None when the Backup can run."""
+    annotated = (cluster["metadata"].get("annotations") or {}).get(BACKUP_ERROR_ANNOTATION)
+    if annotated:
+        return annotated
+    method, spec = (backup.get("spec") or {}).get("method", "barmanObjectStore"), cluster["spec"]
+    if method == "plugin":
+        return None if spec.get("plugins") else "cannot proceed with the backup as the cluster has no plugin configured"
+    section = spec.get("backup")
+    if section is None:
+        return "cannot proceed with the backup as the cluster has no backup section"
+    if method in ("volumeSnapshot", "barmanObjectStore") and not section.get(method):
+        return f"no {method} section defined on the target cluster"
+    return None
+
+
+def backup_status(backup: dict, error: str | None) -> dict:
+    """The status of a finished Backup: completed, or failed with the error."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = {"method": (backup.get("spec") or {}).get("method", "barmanObjectStore"), "startedAt": now}
+    if error:
+        return {**status, "phase": "failed", "error": error}
+    return {**status, "phase": "completed", "stoppedAt": now}
+
+
 def is_ready(pod: client.V1Pod) -> bool:
     conditions = (pod.status and pod.status.conditions) or []
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
@@ -433,8 +471,44 @@ class Operator(KeyedWorker):
         )
 
 
+class BackupOperator(KeyedWorker):
+    """Finishes each on-demand Backup once: completed for a healthy, configured Cluster, failed otherwise."""
+
+    def __init__(self, api: client.ApiClient):
+        super().__init__(logging.getLogger("cnpg-operator-standin.backups"))
+        self.custom = client.CustomObjectsApi(api)
+
+    def on_backup(self, event: str, backup: dict) -> None:
+        if event != "DELETED":
+            self.enqueue((backup["metadata"]["namespace"], backup["metadata"]["name"]))
+
+    def sync(self, namespace: str, name: str) -> None:
+        try:
+            backup = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, BACKUPS, name)
+        except ApiException as err:
+            if err.status == 404:
+                return
+            raise
+        if (backup.get("status") or {}).get("phase") in ("completed", "failed"):
+            return  # a Backup runs once
+        cluster_name = ((backup.get("spec") or {}).get("cluster") or {}).get("name", "")
+        try:
+            cluster = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, cluster_name)
+        except ApiException as err:
+            if err.status == 404:
+                raise Waiting(f"unknown cluster {cluster_name!r}") from None
+            raise
+        error = backup_prerequisite_error(backup, cluster)
+        if error is None and (cluster.get("status") or {}).get("phase") != PHASE_HEALTHY:
+            raise Waiting(f"cluster {cluster_name!r} is not healthy yet")
+        status = backup_status(backup, error)
+        self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, BACKUPS, name, {"status": status})
+        self.log.info("backup %s/%s of %s: %s", namespace, name, cluster_name, status["phase"])
+
+
 def main() -> None:
-    operator = Operator(connect(__doc__))
+    api = connect(__doc__)
+    operator, backups = Operator(api), BackupOperator(api)
     watches = [
         (
             "clusters",
@@ -448,11 +522,18 @@ def main() -> None:
             operator.on_pod,
             {"label_selector": "cnpg.io/cluster,cnpg.io/podRole=instance"},
         ),
+        (
+            "backups",
+            backups.custom.list_cluster_custom_object,
+            backups.on_backup,
+            {"group": GROUP, "version": VERSION, "plural": BACKUPS},
+        ),
     ]
     for name, list_func, handle, kwargs in watches:
         watch = threading.Thread(target=reconcile_forever, args=(name, list_func, handle), kwargs=kwargs)
         watch.daemon = True
         watch.start()
+    threading.Thread(target=backups.work_forever, daemon=True).start()
     operator.work_forever()
 
 

@@ -75,6 +75,7 @@ def problems(values) -> list[Problem]:
         + _server_problems(values)
         + _gc_problems(values)
         + _verify_problems(values)
+        + _upgrade_problems(values)
     )
 
 
@@ -327,5 +328,18 @@ def _verify_problems(values) -> list[Problem]:
             "mlflow_verify_url",
             f"mlflow_verify_url is {as_json(url)}: use the base URL MLflow answers at from this controller, e.g. "
             "https://mlflow.example.com or http://mlflow.mlflow.svc.cluster.local.",
+        )
+    ]
+
+
+def _upgrade_problems(values) -> list[Problem]:
+    timeout = values["mlflow_upgrade_backup_timeout"]
+    if as_int(timeout) >= 1:
+        return []
+    return [
+        Problem(
+            "mlflow_upgrade_backup_timeout",
+            f"mlflow_upgrade_backup_timeout is {as_text(timeout)}: give the seconds the role waits for the backup "
+            "before an upgrade, at least 1 (the default is 1800).",
         )
     ]

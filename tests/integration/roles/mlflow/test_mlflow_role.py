@@ -29,7 +29,6 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import local_mlflow as local_deployment
 import pytest
 import yaml
-from ansible_runs import VENV_BIN, ansible_env
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from local_pod import LocalContainer, stop
@@ -37,7 +36,6 @@ from mlflow_runtime import runtime_for
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
-PLAYBOOK = HERE / "playbooks" / "converge.yml"
 RUNTIME_LOCK = REPO / "requirements" / "mlflow.txt"
 ROLE = REPO / "roles" / "mlflow"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
@@ -100,6 +98,37 @@ def create_prerequisites(api: client.ApiClient, namespace: str) -> None:
     )
 
 
+# The CloudNativePG stand-in fails every Backup of a Cluster with this annotation (tests/fakes/standins).
+BACKUP_ERROR_ANNOTATION = "testcluster.homelab.mlflow/backup-error"
+CNPG = ("postgresql.cnpg.io", "v1")
+
+
+def create_database_cluster(api: client.ApiClient, namespace: str, backup: dict | None = None) -> None:
+    """The CloudNativePG Cluster homelab.mlflow.postgres would apply, with the backup section of inventories/local
+    (or `backup`); the stand-in reports it healthy and completes its Backups. MLflow itself runs against a local
+    PostgreSQL in these tests."""
+    spec = {
+        "instances": 1,
+        "storage": {"size": "1Gi", "storageClass": "longhorn"},
+        "bootstrap": {"initdb": {"database": "mlflow", "owner": "mlflow", "secret": {"name": "mlflow-secrets"}}},
+        "backup": backup if backup is not None else {"volumeSnapshot": {"className": "longhorn-snapshot"}},
+    }
+    body = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "mlflow-postgres"}}
+    client.CustomObjectsApi(api).create_namespaced_custom_object(*CNPG, namespace, "clusters", {**body, "spec": spec})
+
+
+def set_backup_error(api: client.ApiClient, namespace: str, error: str | None) -> None:
+    """Make the stand-in fail the Cluster's Backups with `error` (None: complete them again)."""
+    patch = {"metadata": {"annotations": {BACKUP_ERROR_ANNOTATION: error}}}
+    client.CustomObjectsApi(api).patch_namespaced_custom_object(*CNPG, namespace, "clusters", "mlflow-postgres", patch)
+
+
+def backups(api: client.ApiClient, namespace: str) -> dict[str, dict]:
+    """The CloudNativePG Backups in the namespace, by name."""
+    found = client.CustomObjectsApi(api).list_namespaced_custom_object(*CNPG, namespace, "backups")["items"]
+    return {item["metadata"]["name"]: item for item in found}
+
+
 def delete_namespace(api: client.ApiClient, namespace: str) -> None:
     try:
         client.CoreV1Api(api).delete_namespace(namespace)
@@ -144,40 +173,6 @@ def role_objects(api: client.ApiClient, namespace: str) -> dict[str, dict | None
             "mlflow",
         ),
     }
-
-
-@pytest.fixture(scope="module")
-def playbook(testcluster, repo_root):
-    """Run playbooks/converge.yml against the test cluster for one namespace."""
-
-    def run(namespace: str, *args: str, extra_vars: dict | None = None, timeout: float = 900):
-        variables = {
-            "mlflow_namespace": namespace,
-            "mlflow_kubeconfig": str(testcluster.kubeconfig),
-            # The role's own route (inventories/local turns it off for Authentik's outpost route).
-            "mlflow_httproute_enabled": True,
-            **(extra_vars or {}),
-        }
-        env = ansible_env(repo_root)
-        command = [
-            str(VENV_BIN / "ansible-playbook"),
-            str(PLAYBOOK),
-            "-i",
-            "inventories/local",
-            "-e",
-            json.dumps(variables),
-        ]
-        return subprocess.run(
-            [*command, *args],
-            cwd=repo_root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -946,6 +941,8 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
     state = tmp_path / "local-mlflow"
     kubeconfig = str(testcluster.kubeconfig)
     new_job = "mlflow-db-upgrade-" + current.replace(".", "-")
+    backup = "mlflow-postgres-before-mlflow-" + current.replace(".", "-")
+    create_database_cluster(k8s, name)
     try:
         first = playbook(name, extra_vars={**settings, "mlflow_version": PREVIOUS_VERSION})
         assert first.returncode == 0, tail(first.stdout)
@@ -960,9 +957,11 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
         assert check.returncode == 0, tail(check.stdout)
         assert changed(check.stdout) > 0
         assert f"name: {new_job}" in check.stdout, tail(check.stdout)
-        assert f"Upgrading MLflow {PREVIOUS_VERSION} to {current}: the migration Job {new_job}" in " ".join(
-            check.stdout.split()
-        ), tail(check.stdout)
+        said = " ".join(check.stdout.split())
+        assert f"Upgrading MLflow {PREVIOUS_VERSION} to {current}: first the CloudNativePG Backup {backup}" in said
+        assert f"+++ after: Backup {name}/{backup}" in check.stdout, tail(check.stdout)
+        assert f"the migration Job {new_job} rewrites the database schema" in said
+        assert backups(k8s, name) == {}
         assert f"{DEFAULTS['mlflow_image']}:{current}" in check.stdout
         assert testcluster.audit.writes(mark, user="testcluster-admin", namespace=name) == []
         assert role_objects(k8s, name)["deployment"]["metadata"]["labels"]["app.kubernetes.io/version"] == (
@@ -975,6 +974,15 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
         writes = testcluster.audit.writes(mark, user="testcluster-admin", namespace=name)
         # The new release's migration is created before the Deployment changes.
         assert first_write(writes, "batch/jobs", new_job) < first_write(writes, "apps/deployments", "mlflow")
+        # ... and only once the Backup of the database, taken first, was reported completed.
+        every_write = testcluster.audit.writes(mark, namespace=name)
+        assert first_write(every_write, "postgresql.cnpg.io/backups", backup) < first_write(
+            every_write, "postgresql.cnpg.io/backups/status", backup
+        )
+        assert first_write(every_write, "postgresql.cnpg.io/backups/status", backup) < first_write(
+            every_write, "batch/jobs", new_job
+        )
+        assert backups(k8s, name)[backup]["status"]["phase"] == "completed"
 
         schema = "SELECT version_num FROM alembic_version;"
         before = local_deployment.primary(state).psql(schema, database=database).strip()

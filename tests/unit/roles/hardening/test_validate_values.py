@@ -155,6 +155,7 @@ def test_good_values_pass(check, overrides):
             "mlflow_servicemonitor_interval",
         ),
         (MLFLOW, {"mlflow_rollout_timeout": 0}, "mlflow_rollout_timeout"),
+        (MLFLOW, {"mlflow_upgrade_backup_timeout": 0}, "mlflow_upgrade_backup_timeout"),
         (MLFLOW, {"mlflow_image_digest": "sha256:" + "A" * 64}, "mlflow_image_digest"),
         (MLFLOW, {"mlflow_image_digest": "0123456789abcdef" * 4}, "mlflow_image_digest"),
         (MLFLOW, {"mlflow_image_digest": DIGEST[:-1]}, "mlflow_image_digest"),

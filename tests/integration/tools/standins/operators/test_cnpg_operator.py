@@ -2,7 +2,8 @@
 
 It must give a `Cluster` what the real operator gives it and what this collection relies on:
 Services, the application Secret and instance pods (admitted under PodSecurity `restricted`) that
-go with the Cluster, bound PVCs that never go, and the operator's status, without needless writes.
+go with the Cluster, bound PVCs that never go, and the operator's status, without needless writes;
+and finish each on-demand `Backup` as the operator would (or as a test asks).
 """
 
 from __future__ import annotations
@@ -252,3 +253,64 @@ def test_standin_cnpg_operator_grows_claims_with_the_storage_size(custom, core, 
         return claim.spec.resources.requests["storage"]
 
     eventually(lambda: requested() == "2Gi", what="PVC pg-1 requesting 2Gi")
+
+
+# --- on-demand Backups -----------------------------------------------------------------------------
+
+BACKUP_ERROR_ANNOTATION = "testcluster.homelab.mlflow/backup-error"
+
+
+def create_backup(custom, namespace: str, name: str, method: str) -> None:
+    spec = {"cluster": {"name": "pg"}, "method": method}
+    if method == "plugin":
+        spec["pluginConfiguration"] = {"name": "barman-cloud.cloudnative-pg.io"}
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Backup", "metadata": {"name": name}, "spec": spec}
+    custom.create_namespaced_custom_object(GROUP, VERSION, namespace, "backups", body)
+
+
+def finished_backup(custom, namespace: str, name: str) -> dict:
+    def finished():
+        backup = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "backups", name)
+        return backup["status"] if (backup.get("status") or {}).get("phase") in ("completed", "failed") else None
+
+    return eventually(finished, what=f"Backup {name} completed or failed")
+
+
+def test_a_backup_of_a_healthy_configured_cluster_completes_once_and_others_fail_as_with_the_operator(
+    custom, namespace
+):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
+    patch_cluster(custom, namespace, {"spec": {"backup": {"volumeSnapshot": {"className": "longhorn-snapshot"}}}})
+
+    create_backup(custom, namespace, "snapshot", "volumeSnapshot")
+    create_backup(custom, namespace, "object-store", "barmanObjectStore")
+    create_backup(custom, namespace, "plugin", "plugin")
+
+    completed = finished_backup(custom, namespace, "snapshot")
+    assert completed["phase"] == "completed"
+    assert completed["method"] == "volumeSnapshot"
+    assert completed["startedAt"] <= completed["stoppedAt"]
+    refused = finished_backup(custom, namespace, "object-store")
+    assert refused["phase"] == "failed"
+    assert refused["error"] == "no barmanObjectStore section defined on the target cluster"
+    assert finished_backup(custom, namespace, "plugin")["error"] == (
+        "cannot proceed with the backup as the cluster has no plugin configured"
+    )
+
+
+def test_a_backup_fails_with_the_error_a_test_annotates_the_cluster_with(custom, namespace):
+    create_cluster(custom, namespace)
+    patch_cluster(
+        custom,
+        namespace,
+        {
+            "metadata": {"annotations": {BACKUP_ERROR_ANNOTATION: "snapshot class missing"}},
+            "spec": {"backup": {"volumeSnapshot": {"className": "longhorn-snapshot"}}},
+        },
+    )
+
+    create_backup(custom, namespace, "annotated", "volumeSnapshot")
+
+    status = finished_backup(custom, namespace, "annotated")
+    assert (status["phase"], status["error"]) == ("failed", "snapshot class missing")

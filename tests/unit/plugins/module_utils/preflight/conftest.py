@@ -35,6 +35,7 @@ ROLE_APIS = {
     "postgresql.cnpg.io/v1": {
         "Cluster": {"name": "clusters", "namespaced": True, "preferred": True},
         "ScheduledBackup": {"name": "scheduledbackups", "namespaced": True, "preferred": True},
+        "Backup": {"name": "backups", "namespaced": True, "preferred": True},
     },
     "longhorn.io/v1beta2": {"RecurringJob": {"name": "recurringjobs", "namespaced": True, "preferred": True}},
 }

@@ -8,6 +8,8 @@ import pytest
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.preflight import mlflow
 
+from .conftest import ROLE_APIS
+
 SECRET_PATH = "/api/v1/namespaces/ns/secrets/mlflow-secrets"  # noqa: S105 (a path)
 VALUES = {
     "mlflow_namespace": "ns",
@@ -16,6 +18,11 @@ VALUES = {
     "postgres_credentials_secret": "mlflow-secrets",
     "postgres_credentials_secret_managed": False,
     "mlflow_version": "3.17.2",
+    "mlflow_upgrade_without_backup": False,
+    "postgres_cluster_name": "mlflow-postgres",
+    "postgres_backup_method": "volumeSnapshot",
+    "postgres_backup_configuration": {"volumeSnapshot": {"className": "longhorn-snapshot"}},
+    "postgres_backup_plugin_configuration": {},
 }
 # The play writes the credentials Secret: the checks below read only the migration Jobs.
 MANAGED = {**VALUES, "postgres_credentials_secret_managed": True}
@@ -111,4 +118,81 @@ def test_the_facts_say_where_the_schema_is_and_whether_this_run_upgrades_it(
     outcome = mlflow.check({**MANAGED, "mlflow_version": wanted}, cluster_of())
 
     assert outcome.problems == []
-    assert outcome.facts == {"migrated_release": migrated, "upgrade": upgrade}
+    backup = {"name": "mlflow-postgres-before-mlflow-3-17-2", "method": "volumeSnapshot", "plugin_configuration": {}}
+    step = {"backup_step": f"first the CloudNativePG Backup {backup['name']} of the database, then"} if upgrade else {}
+    assert outcome.facts == {
+        "migrated_release": migrated,
+        "upgrade": upgrade,
+        "backup": backup if upgrade else None,
+        **step,
+    }
+
+
+def upgrade_from(kube, migrated: str = "3.15.0") -> None:
+    kube.add(f"{JOBS}/{migration_job(migrated)['metadata']['name']}", migration_job(migrated))
+
+
+def test_an_upgrade_takes_its_backup_with_the_plugin_the_postgres_role_configures(kube, cluster_of):
+    upgrade_from(kube)
+    plugin = {"name": "barman-cloud.cloudnative-pg.io", "parameters": {"barmanObjectName": "store"}}
+    values = {**MANAGED, "postgres_backup_method": "plugin", "postgres_backup_plugin_configuration": plugin}
+
+    outcome = mlflow.check({**values, "postgres_backup_configuration": {}}, cluster_of())
+
+    assert outcome.problems == []
+    assert outcome.facts["backup"] == {
+        "name": "mlflow-postgres-before-mlflow-3-17-2",
+        "method": "plugin",
+        "plugin_configuration": plugin,
+    }
+
+
+@pytest.mark.parametrize(
+    "unconfigured",
+    [
+        {"postgres_backup_configuration": {}},
+        {"postgres_backup_method": "barmanObjectStore"},
+        {"postgres_backup_method": "plugin", "postgres_backup_plugin_configuration": {}},
+    ],
+)
+def test_an_upgrade_without_a_backup_method_is_refused_naming_the_variables_and_the_option(
+    kube, cluster_of, unconfigured
+):
+    upgrade_from(kube)
+
+    (problem,) = mlflow.check({**MANAGED, **unconfigured}, cluster_of()).problems
+
+    assert problem.variable == "postgres_backup_method"
+    assert "upgrades the database in namespace ns from MLflow 3.15.0" in problem.message
+    for variable in ("postgres_backup_method", "postgres_backup_configuration", "postgres_backup_plugin_configuration"):
+        assert variable in problem.message
+    assert "set mlflow_upgrade_without_backup: true" in problem.message
+    assert all(method == "GET" for method, _path in kube.sent)
+
+
+def test_the_option_lets_an_upgrade_go_on_without_a_backup(kube, cluster_of):
+    upgrade_from(kube)
+    values = {**MANAGED, "postgres_backup_configuration": {}, "mlflow_upgrade_without_backup": "true"}
+
+    outcome = mlflow.check(values, cluster_of())
+
+    assert outcome.problems == []
+    assert outcome.facts["upgrade"] is True
+    assert outcome.facts["backup"] is None
+    assert outcome.facts["backup_step"] == "without a backup (mlflow_upgrade_without_backup),"
+
+
+def test_a_first_install_needs_no_backup_method(cluster_of):
+    outcome = mlflow.check({**MANAGED, "postgres_backup_configuration": {}}, cluster_of())
+
+    assert outcome.problems == []
+    assert outcome.facts["backup"] is None
+
+
+def test_an_upgrade_needs_the_backup_kind(kube, cluster_of):
+    upgrade_from(kube)
+    apis = {**ROLE_APIS, "postgresql.cnpg.io/v1": {"Cluster": ROLE_APIS["postgresql.cnpg.io/v1"]["Cluster"]}}
+
+    (problem,) = mlflow.check(MANAGED, cluster_of(apis)).problems
+
+    assert "the cluster has no Backup (postgresql.cnpg.io/v1)" in problem.message
