@@ -98,7 +98,7 @@ def create_prerequisites(api: client.ApiClient, namespace: str) -> None:
     )
 
 
-# The CloudNativePG stand-in fails every Backup of a Cluster with this annotation (tests/fakes/standins).
+# The CloudNativePG stand-in fails every Backup of a Cluster with this annotation (tools/standins/operators).
 BACKUP_ERROR_ANNOTATION = "testcluster.homelab.mlflow/backup-error"
 CNPG = ("postgresql.cnpg.io", "v1")
 

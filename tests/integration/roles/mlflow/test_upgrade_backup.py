@@ -2,7 +2,7 @@
 
 Each namespace is first deployed at the previous MLflow release (its migration Job completes on the kwok
 node), with a CloudNativePG Cluster configured as inventories/local configures it; the CloudNativePG operator
-is the stand-in of tests/fakes/standins/cnpg_operator.py, which completes a Backup of a healthy Cluster, or
+is the stand-in of tools/standins/operators/cnpg_operator.py, which completes a Backup of a healthy Cluster, or
 fails it when the test annotates the Cluster. The order of what happens is read from the API server's audit
 log. (The real upgrade, with real data in PostgreSQL, is test_mlflow_role.py's.)
 """

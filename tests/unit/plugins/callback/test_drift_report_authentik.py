@@ -1,5 +1,5 @@
 """homelab.mlflow.drift_report in ansible-playbook, on homelab.mlflow.authentik_blueprint in check
-mode with diff against the fake Authentik API (tests/fakes/authentik/): a blueprint changed,
+mode with diff against the fake Authentik API (tools/standins/authentik/): a blueprint changed,
 disabled or deleted through Authentik's API is reported, field by field, and nothing is written.
 """
 
