@@ -117,14 +117,11 @@ options:
     type: str
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: all
 seealso:
   - module: homelab.mlflow.k8s_verify
   - module: homelab.mlflow.k8s_cluster_info

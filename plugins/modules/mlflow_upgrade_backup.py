@@ -57,14 +57,11 @@ options:
     default: 1800
 extends_documentation_fragment:
   - homelab.mlflow.kubernetes
-  - ansible.builtin.action_common_attributes
+  - homelab.mlflow.attributes
+  - homelab.mlflow.attributes.controller
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: all
 seealso:
   - module: homelab.mlflow.k8s_apply
 """
