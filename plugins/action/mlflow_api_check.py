@@ -23,6 +23,11 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_api import (
     smoke_test,
     wait_for_health,
 )
+from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_records import (
+    missing_records,
+    read_records,
+    summary,
+)
 from ansible_collections.homelab.mlflow.plugins.module_utils.mlflow_workspaces import workspace_check
 from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction
 
@@ -32,6 +37,9 @@ ARGUMENT_SPEC = {
     "smoke_test": {"type": "bool", "default": True},
     "workspaces": {"type": "bool", "default": False},
     "health_timeout": {"type": "int", "default": 60},
+    "read_records": {"type": "bool", "default": False},
+    "expect_records": {"type": "dict", "default": {}},
+    "records_limit": {"type": "int", "default": 200},
     "hint": {"type": "str", "default": ""},
 }
 REQUEST_TIMEOUT = 30
@@ -72,6 +80,20 @@ class ActionModule(ControllerAction):
             return result
         now = datetime.now(UTC)
         try:
+            if args["expect_records"]:
+                expected = args["expect_records"]
+                missing = missing_records(expected, read_records(api, args["records_limit"]))
+                if missing:
+                    result.update(
+                        failed=True,
+                        msg=f"MLflow at {args['url']} no longer holds what it held before the upgrade ("
+                        f"{summary(expected)}): {'; '.join(missing)}. The backup taken before the migration "
+                        "restores it (docs/upgrades.md).",
+                    )
+                    return result
+                result["records_checked"] = summary(expected)
+            if args["read_records"]:
+                result["records"] = read_records(api, args["records_limit"])
             if args["smoke_test"]:
                 name = f"homelab-mlflow-verify-{now:%Y%m%dT%H%M%SZ}-{secrets.randbelow(2**31)}"
                 result["smoke_test"] = dict(smoke_test(api, name, lambda: int(time.time() * 1000)), experiment=name)

@@ -47,6 +47,24 @@ options:
     description: Seconds to ask C(/health) before giving up.
     type: int
     default: 60
+  read_records:
+    description:
+      - Whether to return the server's records (RV(records)) - its active experiments, their newest runs with
+        parameters and latest metrics, and its registered models with their latest versions - as an upgrade
+        reads them before it migrates.
+    type: bool
+    default: false
+  expect_records:
+    description:
+      - Records an earlier RV(records) returned; the check fails, naming each, when the server no longer holds one
+        of them as it was (an experiment, a run or its parameters and metrics, a registered model version). Empty
+        - no such check.
+    type: dict
+    default: {}
+  records_limit:
+    description: Most experiments, runs and registered models read for O(read_records) and O(expect_records).
+    type: int
+    default: 200
   hint:
     description: Text appended to the failure message when C(/health) does not answer, such as what to set instead.
     type: str
@@ -88,6 +106,28 @@ smoke_test:
     artifact_uri:
       description: The run's artifact URI.
       type: str
+records:
+  description: The server's records, to pass to O(expect_records) later.
+  returned: when O(read_records) is true
+  type: dict
+  contains:
+    experiments:
+      description: Each active experiment's C(id) and C(name).
+      type: list
+      elements: dict
+    runs:
+      description: Each run's C(id), C(experiment_id), C(params) and latest C(metrics).
+      type: list
+      elements: dict
+    models:
+      description: Each registered model's C(name) and its latest C(versions) (C(version), C(run_id)).
+      type: list
+      elements: dict
+records_checked:
+  description: How many of each kind O(expect_records) held, all found as they were.
+  returned: when O(expect_records) is given and every record was found
+  type: str
+  sample: 2 experiment(s), 4 run(s), 1 registered model(s) with 1 version(s)
 workspaces:
   description: What the workspace check made (and deleted again).
   returned: when O(workspaces) is true and it passed

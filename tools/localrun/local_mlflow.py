@@ -127,8 +127,11 @@ def save(state: Path, record: dict) -> None:
     (state / "state.json").write_text(json.dumps(record))
 
 
-def serve(api: client.ApiClient, namespace: str, state: Path, record: dict, ports: dict[str, int]) -> dict:
-    """The migration Job of the release the Deployment runs, then its server, with that release's MLflow."""
+def serve(
+    api: client.ApiClient, namespace: str, state: Path, record: dict, ports: dict[str, int], port: int | None = None
+) -> dict:
+    """The migration Job of the release the Deployment runs, then its server (on `port`, else a free one), with
+    that release's MLflow."""
     deployment = read_object(api, client.AppsV1Api(api).read_namespaced_deployment, "mlflow", namespace)
     server_pod = deployment["spec"]["template"]["spec"]
     version = deployment["metadata"]["labels"]["app.kubernetes.io/version"]
@@ -144,7 +147,7 @@ def serve(api: client.ApiClient, namespace: str, state: Path, record: dict, port
             raise SystemExit(f"container {step.name} of the migration Job failed:\n{result.stdout[-4000:]}")
 
     (server,) = containers(api, namespace, server_pod, server_pod["containers"], state, ports)
-    port = free_port()
+    port = port or free_port()
     server.replace_arg(SERVER_PORT_ARG, f"--port={port}")
     log = state / f"mlflow-server-{version}.log"
     process = server.start(runtime.path(), log)
@@ -187,15 +190,16 @@ def start(kubeconfig: str, namespace: str, state: Path) -> dict:
 
 def upgrade(kubeconfig: str, namespace: str, state: Path) -> dict:
     """After the namespace's Deployment moved to another release: stop the server, keep the database and the
-    volumes, and run that release's migration Job and server against them, as the cluster would roll out."""
+    volumes, and run that release's migration Job and server against them, at the same address, as the cluster
+    would roll out behind its Service."""
     record = json.loads((state / "state.json").read_text())
     stop_server(record)
-    record.pop("server")
+    address = urlsplit(record.pop("server")["url"])
     ports = {PRIMARY_URI: record["postgres"]["port"]}
     if "standby" in record:
         ports[READ_REPLICA_URI] = record["standby"]["port"]
     api = config.new_client_from_config(config_file=kubeconfig)
-    return serve(api, namespace, state, record, ports)
+    return serve(api, namespace, state, record, ports, address.port)
 
 
 def stop_server(record: dict) -> None:

@@ -22,6 +22,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -29,6 +30,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import local_mlflow as local_deployment
 import pytest
 import yaml
+from ansible_runs import VENV_BIN, ansible_env, eventually
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from local_pod import LocalContainer, stop
@@ -922,13 +924,28 @@ def schema_head(runtime) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def deployed_release(api: client.ApiClient, namespace: str) -> str:
+    """The release the namespace's Deployment runs (its version label)."""
+    deployment = read(api, client.AppsV1Api(api).read_namespaced_deployment, "mlflow", namespace) or {}
+    return deployment.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/version", "")
+
+
+def expect_records(repo_root: Path, url: str, records: dict) -> subprocess.CompletedProcess:
+    """homelab.mlflow.mlflow_api_check with expect_records, run on its own against the server at `url`."""
+    arguments = json.dumps({"url": url, "smoke_test": False, "expect_records": records})
+    command = [str(VENV_BIN / "ansible"), "localhost", "-m", "homelab.mlflow.mlflow_api_check", "-a", arguments]
+    return subprocess.run(
+        command, cwd=repo_root, env=ansible_env(repo_root), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def first_write(writes: list, resource: str, name: str) -> int:
     """Where the first write to that object (server-side apply: a patch, also when it creates) stands among
     `writes`, in the audit log's order."""
     return next(index for index, request in enumerate(writes) if (request.resource, request.name) == (resource, name))
 
 
-def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s, playbook, tmp_path):
+def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s, playbook, tmp_path, repo_root):
     """The earlier release deployed, run, and filled through the real client and PostgreSQL; check mode shows
     the upgrade and writes nothing; the upgrade migrates first, then rolls out; the new release's migration
     Job and server, run on the same database, read every item back unchanged; going back is then refused."""
@@ -968,9 +985,29 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
             PREVIOUS_VERSION
         )
 
+        # The upgrade, with the HTTP checks at the address the server keeps: the role reads what the earlier
+        # release holds, and its verify finds all of it again through the upgraded server, which this test
+        # runs as the cluster would roll it out (the earlier server stops once the Backup is asked for).
         mark = testcluster.audit.mark()
-        upgrade = playbook(name, extra_vars=settings)
+        checked = {**settings, "mlflow_verify_http": True, "mlflow_verify_url": old["url"]}
+        running = ThreadPoolExecutor(max_workers=1)
+        upgrading = running.submit(playbook, name, "-v", extra_vars={**checked, "mlflow_verify_smoke_test": False})
+        eventually(lambda: backup in backups(k8s, name) or upgrading.done(), what=f"the Backup {backup}")
+        local_deployment.stop_server(json.loads((state / "state.json").read_text()))
+        eventually(
+            lambda: deployed_release(k8s, name) == current or upgrading.done(), what=f"the Deployment of {current}"
+        )
+        schema = "SELECT version_num FROM alembic_version;"
+        before = local_deployment.primary(state).psql(schema, database=database).strip()
+        new = local_deployment.upgrade(kubeconfig, name, state)
+        upgrade = upgrading.result(timeout=900)
+        running.shutdown()
         assert upgrade.returncode == 0, tail(upgrade.stdout)
+        assert new["url"] == old["url"]
+        checked_records = (
+            r"records_checked: \d+ experiment\(s\), 4 run\(s\), 1 registered model\(s\) with 1 version\(s\)"
+        )
+        assert re.search(checked_records, " ".join(upgrade.stdout.split())), tail(upgrade.stdout)
         writes = testcluster.audit.writes(mark, user="testcluster-admin", namespace=name)
         # The new release's migration is created before the Deployment changes.
         assert first_write(writes, "batch/jobs", new_job) < first_write(writes, "apps/deployments", "mlflow")
@@ -984,9 +1021,6 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
         )
         assert backups(k8s, name)[backup]["status"]["phase"] == "completed"
 
-        schema = "SELECT version_num FROM alembic_version;"
-        before = local_deployment.primary(state).psql(schema, database=database).strip()
-        new = local_deployment.upgrade(kubeconfig, name, state)
         assert new["version"] == current
         migration = {step["container"]: step["output"] for step in new["migration"]}
         assert "Updating database tables" in migration["db-upgrade"], migration["db-upgrade"]
@@ -995,6 +1029,11 @@ def test_an_upgrade_keeps_every_item_the_earlier_release_wrote(testcluster, k8s,
         assert after != before
         assert after == schema_head(runtime_for(current))
         assert tracking_data(runtime_for(current), new["url"], "read", "upgrade") == written
+        # A record the server does not hold (any more) is named.
+        gone = {"runs": [{"id": "0" * 32, "experiment_id": "1", "params": {}, "metrics": {}}]}
+        missing = expect_records(repo_root, new["url"], gone)
+        assert missing.returncode != 0
+        assert f"run {'0' * 32} of experiment 1 is gone" in " ".join(missing.stdout.split()), missing.stdout
 
         mark = testcluster.audit.mark()
         back = playbook(name, extra_vars={**settings, "mlflow_version": PREVIOUS_VERSION})
