@@ -30,8 +30,12 @@ MODELS = [{"name": "classifier", "latest_versions": [{"version": "1", "run_id": 
 class RecordingApi:
     """MLflow's answers to the three searches, and the requests asked."""
 
-    def __init__(self, experiments=EXPERIMENTS, runs=RUNS, models=MODELS):
-        self.answers = {"experiments": experiments, "runs": runs, "registered_models": models}
+    def __init__(self, experiments=None, runs=None, models=None):
+        self.answers = {
+            "experiments": EXPERIMENTS if experiments is None else experiments,
+            "runs": RUNS if runs is None else runs,
+            "registered_models": MODELS if models is None else models,
+        }
         self.requests = []
 
     def json(self, method, path, payload=None):
@@ -55,11 +59,11 @@ def test_records_are_the_active_experiments_their_runs_and_the_registered_models
         ],
         "models": [{"name": "classifier", "versions": [{"version": "1", "run_id": "b2"}]}],
     }
-    (_, _, experiments), (_, _, runs), (method, models, _) = api.requests
-    assert experiments == {"max_results": 50}
-    assert runs["experiment_ids"] == ["0", "2"]
-    assert runs["max_results"] == 50
-    assert (method, models) == ("GET", "/api/2.0/mlflow/registered-models/search?max_results=50")
+    experiments, runs, models = api.requests
+    assert experiments[2] == {"max_results": 50}
+    assert runs[2]["experiment_ids"] == ["0", "2"]
+    assert runs[2]["max_results"] == 50
+    assert models[:2] == ("GET", "/api/2.0/mlflow/registered-models/search?max_results=50")
     assert summary(records) == "2 experiment(s), 2 run(s), 1 registered model(s) with 1 version(s)"
 
 
@@ -67,7 +71,7 @@ def test_an_empty_server_has_no_runs_to_search():
     api = RecordingApi(experiments=[], runs=[], models=[])
 
     assert read_records(api) == {"experiments": [], "runs": [], "models": []}
-    assert [path for _, path, _ in api.requests] == [
+    assert [request[1] for request in api.requests] == [
         "/api/2.0/mlflow/experiments/search",
         "/api/2.0/mlflow/registered-models/search?max_results=200",
     ]
