@@ -12,7 +12,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.homelab.mlflow.plugins.module_utils.kube.client import KubeError
-from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, connect, shown
+from ansible_collections.homelab.mlflow.plugins.module_utils.kube.task import CONNECTION_SPEC, shown
 from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup import (
     API_VERSION,
     KIND,
@@ -21,7 +21,8 @@ from ansible_collections.homelab.mlflow.plugins.module_utils.upgrade_backup impo
     ensure_backup,
     failure_message,
 )
-from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import ControllerAction, plain
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.controller_action import plain
+from ansible_collections.homelab.mlflow.plugins.plugin_utils.kube_action import KubeAction
 
 ARGUMENT_SPEC = dict(
     CONNECTION_SPEC,
@@ -36,17 +37,15 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ControllerAction):
+class ActionModule(KubeAction):
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, task_vars, args = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         name, namespace = args["name"], args["namespace"]
         method = BackupMethod(args["method"], plain(args["plugin_configuration"]))
         manifest = backup_manifest(name, namespace, args["cluster"], method, plain(args["labels"]))
         check_mode = bool(self._task.check_mode)
         try:
-            kube, resources = connect(args, task_vars or {}, self._templar.template, self._task.action)
+            kube, resources = self.connect_cluster(args, task_vars)
             path = resources.get(API_VERSION, KIND).path(namespace, name)
             run = ensure_backup(kube, path, manifest, check_mode, args["timeout"])
         except (KubeError, ValueError) as error:
