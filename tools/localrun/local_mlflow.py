@@ -108,8 +108,9 @@ def server_record(server: postgres_server.PostgresServer) -> dict:
     return {"bin": str(server.bin_dir), "data": str(server.data_dir), "port": server.port, "run_as": server.run_as}
 
 
-def wait_for_health(url: str, process, log: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT
+def wait_for_health(url: str, process, log: Path, timeout: float = HEALTH_TIMEOUT) -> None:
+    """Until the server at `url` answers /health; SystemExit, with its log's end, when it exits or times out."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the MLflow server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
@@ -120,7 +121,7 @@ def wait_for_health(url: str, process, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"the MLflow server did not answer /health within {HEALTH_TIMEOUT} s:\n{log.read_text()[-4000:]}")
+    raise SystemExit(f"the MLflow server did not answer /health within {timeout} s:\n{log.read_text()[-4000:]}")
 
 
 def save(state: Path, record: dict) -> None:

@@ -17,10 +17,8 @@ import hashlib
 import http.client
 import json
 import re
-import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,12 +65,6 @@ def backend_store_uri(namespace: str, database: str, password: str = PASSWORD) -
         f"postgresql+psycopg2://{quote(USERNAME, safe='')}:{quote(password, safe='')}"
         f"@mlflow-postgres-rw.{namespace}.svc:5432/{quote(database, safe='')}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def create_prerequisites(api: client.ApiClient, namespace: str) -> None:
@@ -244,21 +236,6 @@ def local_containers(api, namespace, pod_spec, containers, *, database, postgres
     return result
 
 
-def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the MLflow server exited with {process.returncode}:\n{tail(log.read_text())}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:  # noqa: S310 (a local http URL)
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the MLflow server did not answer /health within {timeout} s:\n{tail(log.read_text())}")
-
-
 @pytest.fixture(scope="module")
 def local_mlflow(k8s, namespace, database, workloads, postgres_server, mlflow_runtime, tmp_path_factory):
     """Run the migration Job's containers in order, then the server, as the cluster would."""
@@ -282,7 +259,7 @@ def local_mlflow(k8s, namespace, database, workloads, postgres_server, mlflow_ru
 
     server_pod = workloads["deployment"]["spec"]["template"]["spec"]
     (server,) = local_containers(k8s, namespace, server_pod, server_pod["containers"], **options)
-    port = free_port()
+    port = local_deployment.free_port()
     server.replace_arg("--port=5000", f"--port={port}")
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("logs") / "mlflow-server.log"
@@ -290,7 +267,7 @@ def local_mlflow(k8s, namespace, database, workloads, postgres_server, mlflow_ru
     if all(result.returncode == 0 for _name, result in migration):
         process = server.start(mlflow_runtime.path(), log)
         try:
-            wait_for_health(url, process, log)
+            local_deployment.wait_for_health(url, process, log)
         except BaseException:
             stop(process)
             raise
