@@ -16,6 +16,7 @@ keyed by everything that goes into it: a second `build` finds them and builds no
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import subprocess
@@ -82,12 +83,16 @@ def ensure(names=None) -> dict[str, Path]:
         image_name(name)  # unknown names fail before any build
     root = cachekey.cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    steps.require_tools("buildah")
-    base_meta = _ensure_base(root)
-    found = {"base": Path(base_meta["archive"])} if "base" in wanted else {}
-    for name in wanted:
-        if name != "base":
-            found[name] = Path(_ensure_containerfile_image(root, name, base_meta)["archive"])
+    # One build at a time per cache (parallel test workers, a second terminal): the others wait and
+    # then find the images cached.
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        steps.require_tools("buildah")
+        base_meta = _ensure_base(root)
+        found = {"base": Path(base_meta["archive"])} if "base" in wanted else {}
+        for name in wanted:
+            if name != "base":
+                found[name] = Path(_ensure_containerfile_image(root, name, base_meta)["archive"])
     return found
 
 
