@@ -60,6 +60,8 @@ def image_name(name: str, repo: Path = REPO) -> str:
 def containerfile_inputs(name: str, base_meta: dict, repo: Path = REPO) -> tuple[dict, list[Path]]:
     """What goes into a Containerfile image (for its cache key) and the build-context files it copies."""
     file = repo / "images" / name / "Containerfile"
+    # Debian 12 ships Python 3.11, the only base made here: the MLflow Containerfile's default (3.12)
+    # is overridden, the drift one's is the same.
     build_args = {"PYTHON_VERSION": base.PYTHON_VERSION}
     if name == "mlflow":
         build_args["MLFLOW_VERSION"] = naming.mlflow_image(repo)[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from imagebuild import archive, probe
+from imagebuild import archive, probe, steps
 
 import images
 
@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 @pytest.fixture(scope="session")
 def archives() -> dict[str, Path]:
+    steps.require_tools("skopeo")  # the checks below read the archives with it
     return images.ensure()
 
 
