@@ -102,20 +102,19 @@ def import_into(ctr: Path, address: Path, names=None) -> None:
     """Import the images' archives into containerd's k8s.io namespace, under their full names."""
     for name, path in ensure(names).items():
         started = time.monotonic()
-        subprocess.run(
-            [str(ctr), "--address", str(address), "--namespace", CONTAINERD_NAMESPACE, "images", "import", str(path)],
-            check=True,
-            capture_output=True,
-        )
-        listed = subprocess.run(
-            [str(ctr), "--address", str(address), "--namespace", CONTAINERD_NAMESPACE, "images", "list", "--quiet"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        if image_name(name) not in listed:
+        _ctr(ctr, address, "import", str(path))
+        if image_name(name) not in _ctr(ctr, address, "list", "--quiet").split():
             raise RuntimeError(f"containerd at {address} has no {image_name(name)} after importing {path}")
-        LOG.info("imported %s into containerd (%s) in %.1f s", image_name(name), address, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        LOG.info("imported %s (%s) into containerd at %s in %.1f s", image_name(name), path.name, address, seconds)
+
+
+def _ctr(ctr: Path, address: Path, *images_argv: str) -> str:
+    argv = [str(ctr), "--address", str(address), "--namespace", CONTAINERD_NAMESPACE, "images", *images_argv]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed (exit {result.returncode}): {result.stderr.strip()}")
+    return result.stdout
 
 
 def _ensure_base(root: Path) -> dict:
