@@ -240,13 +240,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build what is not cached")
-    build_cmd.add_argument("names", nargs="*", choices=[[], *NAMES], metavar="NAME")
+    build_cmd.add_argument("names", nargs="*", metavar="NAME")
     commands.add_parser("list", help="the images and their cached archives")
     import_cmd = commands.add_parser("import", help="import the archives into containerd (k8s.io)")
     import_cmd.add_argument("--address", type=Path, required=True, help="containerd's socket")
     import_cmd.add_argument("--ctr", type=Path, required=True, help="the ctr binary")
     import_cmd.add_argument("names", nargs="*", metavar="NAME")
     args = parser.parse_args(argv)
+    unknown = [name for name in getattr(args, "names", []) if name not in NAMES]
+    if unknown:
+        parser.error(f"unknown image {', '.join(unknown)}; known: {', '.join(NAMES)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.command == "list":
         return _list()
