@@ -34,7 +34,7 @@ def run(step: str, argv: list[str], log_file: Path, env: dict | None = None) -> 
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        status, usage = os.wait4(proc.pid, 0)[1:]
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = round(time.monotonic() - started, 1)
     peak_rss_mib = round(usage.ru_maxrss / 1024, 1)

@@ -30,8 +30,8 @@ def archives() -> dict[str, Path]:
 def _containerfile_config(name: str) -> dict:
     """USER, ENTRYPOINT and CMD as the Containerfile's last such instructions say (JSON forms)."""
     config = {}
-    for line in (REPO / "images" / name / "Containerfile").read_text().splitlines():
-        keyword, _, value = line.partition(" ")
+    lines = (REPO / "images" / name / "Containerfile").read_text().splitlines()
+    for keyword, value in (line.split(" ", 1) for line in lines if " " in line):
         if keyword == "USER":
             config["User"] = value.strip()
         elif keyword in ("ENTRYPOINT", "CMD"):
