@@ -165,7 +165,9 @@ def _build(root: Path, name: str, key: str, build) -> dict:
     full_name = image_name(name)
     LOG.info("%s: building (key %s, log %s)", full_name, key[:16], log_file)
     started = time.monotonic()
+    previous = _image_ids(full_name)
     timings, packages = build(log_file)
+    _remove_untagged(previous - _image_ids(full_name))
     for argv in CHECKS[name]:
         _check(full_name, argv)
     timings.append(archive.export(full_name, archive_path, log_file))
@@ -194,16 +196,29 @@ def _check(image: str, argv: list[str]) -> None:
     LOG.info("%s: `%s` works", image, " ".join(argv))
 
 
-def _load_base(base_meta: dict, log_file: Path) -> None:
-    """Put the cached base into buildah's storage under its name, unless that very image is there."""
-    wanted = archive.config_digest(Path(base_meta["archive"]))
-    present = subprocess.run(
-        ["buildah", "images", "--no-trunc", "--noheading", "--format", "{{.ID}}", base.NAME],
+def _image_ids(image: str) -> set[str]:
+    """The IDs (without `sha256:`) buildah's storage holds under `image`; none when it has none."""
+    listed = subprocess.run(
+        ["buildah", "images", "--no-trunc", "--noheading", "--format", "{{.ID}}", image],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.split()
-    if wanted in (image_id.removeprefix("sha256:") for image_id in present):
+    return {image_id.removeprefix("sha256:") for image_id in listed}
+
+
+def _remove_untagged(image_ids: set[str]) -> None:
+    """Remove the images a rebuild took the name from, so buildah's storage does not grow with every
+    rebuild; one still in use (a base other images' layers build on) stays."""
+    for image_id in image_ids:
+        removed = subprocess.run(["buildah", "rmi", image_id], capture_output=True, check=False).returncode == 0
+        LOG.info("earlier image %s %s", image_id[:12], "removed" if removed else "kept (in use)")
+
+
+def _load_base(base_meta: dict, log_file: Path) -> None:
+    """Put the cached base into buildah's storage under its name, unless that very image is there."""
+    wanted = archive.config_digest(Path(base_meta["archive"]))
+    if wanted in _image_ids(base.NAME):
         return
     steps.run("load base", ["buildah", "pull", f"oci-archive:{base_meta['archive']}"], log_file)
     steps.output(["buildah", "tag", wanted, base.NAME])
