@@ -12,7 +12,7 @@ from pathlib import Path
 LOG = logging.getLogger("images")
 
 # Command -> the Debian package that brings it.
-TOOL_PACKAGES = {"mmdebstrap": "mmdebstrap", "buildah": "buildah", "skopeo": "skopeo", "umoci": "umoci"}
+TOOL_PACKAGES = {"mmdebstrap": "mmdebstrap", "buildah": "buildah", "skopeo": "skopeo"}
 
 
 class StepFailed(RuntimeError):
