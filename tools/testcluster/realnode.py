@@ -439,10 +439,9 @@ def kubepods_cgroups() -> list[Path]:
     """Every cgroup directory the kubelet made (cgroupfs driver: /kubepods in each hierarchy), deepest first."""
     found = []
     for hierarchy in CGROUP_ROOT.iterdir() if CGROUP_ROOT.is_dir() else []:
-        top = hierarchy / KUBEPODS
-        if top.is_dir():
-            found.extend(p for p in top.rglob("*") if p.is_dir())
-            found.append(top)
+        # os.walk skips what vanishes under it: the kubelet and runc remove cgroups meanwhile.
+        for directory, _subdirs, _files in os.walk(hierarchy / KUBEPODS):
+            found.append(Path(directory))
     return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
 

@@ -3,14 +3,15 @@ runc under the kubelet, the CNI bridge, kube-proxy's Services and CoreDNS.
 
 Runs a private cluster with the real node (own state directory, ports at the session's port base +
 REAL_NODE_PORT_OFFSET, or HOMELAB_TESTCLUSTER_REAL_NODE_PORT_BASE) for the module, and stops it at
-the end. The pods run a minimal image made here from Debian's busybox-static (no registry is reachable).
+the end. The pods run the test cluster's docker.io/library/python:3.11-slim, built here from Debian
+packages (images.py; no registry is reachable) and imported into the node's containerd.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from kubernetes import client
 from kubernetes.stream import stream
 from testcluster import Layout
 
+import images
 import realnode
 
 REAL_NODE_PORT_OFFSET = 3000
-BUSYBOX = Path("/bin/busybox")
-IMAGE = "localhost/testcluster/busybox:static"
+IMAGE = images.image_name("base")
 RESTRICTED = {
     "runAsNonRoot": True,
     "runAsUser": 10001,
@@ -46,18 +47,7 @@ def _unable_reason() -> str | None:
     controllers = Path("/proc/cgroups").read_text() if Path("/proc/cgroups").exists() else ""
     if not all(f"\n{name}\t" in controllers for name in ("memory", "pids", "cpu")):
         return "the real node needs cgroups (memory, pids, cpu controllers)"
-    if not BUSYBOX.is_file() and shutil.which("apt-get") is None:
-        return f"the test image needs {BUSYBOX} (Debian's busybox-static)"
     return None
-
-
-def _busybox_image(directory: Path) -> Path:
-    """A one-layer image of busybox-static: /bin/busybox and nothing else."""
-    if not BUSYBOX.is_file():
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "busybox-static"], check=True)
-    archive = directory / "busybox-image.tar"
-    realnode.write_oci_archive(archive, IMAGE, {"bin/busybox": (BUSYBOX.read_bytes(), 0o755)}, {"User": "10001:10001"})
-    return archive
 
 
 def _machine() -> dict[str, set]:
@@ -96,7 +86,7 @@ def node_cluster(tmp_path_factory, machine_before):
     cluster.up()
     try:
         node = cluster.layout.node()
-        subprocess.run(node.ctr_argv("images", "import", str(_busybox_image(state.parent))), check=True)
+        images.import_into(node.ctr, node.socket, ["base"])
         yield cluster
     finally:
         cluster.down()
@@ -123,7 +113,7 @@ def _pod(name: str, command: str, labels: dict | None = None, **container) -> di
                     "name": "main",
                     "image": IMAGE,
                     "imagePullPolicy": "Never",
-                    "command": ["/bin/busybox", "sh", "-c", command],
+                    "command": ["sh", "-c", command],
                     "securityContext": RESTRICTED,
                     **container,
                 }
@@ -145,7 +135,7 @@ def _exec(k8s, namespace: str, name: str, *argv: str) -> str:
         client.CoreV1Api(k8s).connect_get_namespaced_pod_exec,
         name,
         namespace,
-        command=["/bin/busybox", *argv],
+        command=list(argv),
         stderr=True,
         stdout=True,
         stdin=False,
@@ -154,10 +144,10 @@ def _exec(k8s, namespace: str, name: str, *argv: str) -> str:
 
 
 def _web_server(k8s, namespace: str, name: str, labels: dict | None = None, **container) -> None:
-    """A pod serving its own name over HTTP on port 8080 (busybox httpd from an emptyDir)."""
+    """A pod serving its own name over HTTP on port 8080 (Python's http.server, from an emptyDir)."""
     pod = _pod(
         name,
-        f"echo {name} > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www",
+        f"echo {name} > /www/index.html && exec python -m http.server 8080 --directory /www",
         labels,
         **container,
     )
@@ -193,7 +183,7 @@ def test_restricted_pod_runs_as_its_user_with_a_read_only_root(k8s, namespace):
     core = client.CoreV1Api(k8s)
     core.create_namespaced_pod(
         namespace,
-        _pod("restricted", "id -u; if touch /written; then echo root-writable; else echo root-read-only; fi; sleep 3600"),
+        _pod("restricted", "id -u; if touch /written; then echo root-writable; else echo root-read-only; fi; exec sleep 3600"),
     )
     pod = _running(k8s, namespace, "restricted")
     assert pod.spec.node_name == realnode.NODE_NAME
@@ -201,7 +191,9 @@ def test_restricted_pod_runs_as_its_user_with_a_read_only_root(k8s, namespace):
     logs = eventually(
         lambda: core.read_namespaced_pod_log("restricted", namespace) or None, timeout=30, what="the pod's output"
     )
-    assert logs.split() == ["10001", "root-read-only"]
+    assert logs.splitlines()[0] == "10001"
+    assert "Read-only file system" in logs
+    assert logs.splitlines()[-1] == "root-read-only"
     assert _exec(k8s, namespace, "restricted", "id").startswith("uid=10001 gid=10001")
     assert "Read-only file system" in _exec(k8s, namespace, "restricted", "sh", "-c", "echo x > /x")
 
@@ -210,29 +202,34 @@ def test_service_cluster_ip_reaches_its_pod_from_the_host_and_from_a_pod(k8s, na
     _web_server(k8s, namespace, "web")
     service = _service(k8s, namespace, "web")
     _running(k8s, namespace, "web")
-    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("client", "sleep 3600"))
+    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("client", "exec sleep 3600"))
     _running(k8s, namespace, "client")
 
     url = f"http://{service.spec.cluster_ip}:80/"
 
     def from_host():
-        result = subprocess.run([str(BUSYBOX), "wget", "-q", "-T", "2", "-O", "-", url], capture_output=True, text=True)
-        return result.stdout.strip()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a ClusterIP over http
+                return response.read().decode().strip()
+        except OSError:
+            return None
 
     assert eventually(from_host, timeout=60, what=f"{url} from the host") == "web"
-    assert _exec(k8s, namespace, "client", "wget", "-q", "-T", "5", "-O", "-", url).strip() == "web"
+    fetch = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+    assert _exec(k8s, namespace, "client", "python", "-c", fetch).strip() == "web"
 
 
 def test_pod_resolves_a_service_name_through_cluster_dns(k8s, namespace):
     service = _service(k8s, namespace, "named")
-    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("resolver", "sleep 3600"))
+    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("resolver", "exec sleep 3600"))
     _running(k8s, namespace, "resolver")
 
-    name = f"named.{namespace}.svc.cluster.local"
-    answer = _exec(k8s, namespace, "resolver", "nslookup", name)
-    assert service.spec.cluster_ip in answer, answer
-    # The pod's search path finds it by its short name too.
-    assert service.spec.cluster_ip in _exec(k8s, namespace, "resolver", "nslookup", "named")
+    def resolve(name: str) -> str:
+        return _exec(k8s, namespace, "resolver", "python", "-c", f"import socket; print(socket.gethostbyname({name!r}))")
+
+    assert resolve(f"named.{namespace}.svc.cluster.local").strip() == service.spec.cluster_ip
+    # The pod's search path (resolv.conf from the kubelet) finds it by its short name too.
+    assert resolve("named").strip() == service.spec.cluster_ip
 
 
 def test_failing_readiness_probe_keeps_the_pod_out_of_the_endpoint_slice(k8s, namespace):
@@ -263,7 +260,8 @@ def test_deleting_a_pod_stops_its_container_process(k8s, namespace):
     marker = f"sleep-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(k8s)
     # argv[0] names the process, so it can be found among the machine's processes.
-    core.create_namespaced_pod(namespace, _pod("doomed", f"exec -a {marker} /bin/busybox sleep 3600"))
+    rename = f"import os; os.execvp('sleep', [{marker!r}, '3600'])"
+    core.create_namespaced_pod(namespace, _pod("doomed", f'exec python -c "{rename}"'))
     _running(k8s, namespace, "doomed")
 
     def processes():
@@ -293,13 +291,13 @@ def test_down_leaves_no_process_mount_or_device(k8s, node_cluster, machine_befor
     client.CoreV1Api(k8s).create_namespace({"metadata": {"name": namespace, "labels": RESTRICTED_NAMESPACE}})
     eventually(lambda: client.CoreV1Api(k8s).list_namespaced_service_account(namespace).items, what="ServiceAccount")
     # A pod left running: down stops it with the rest.
-    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("left-running", "sleep 3600"))
+    client.CoreV1Api(k8s).create_namespaced_pod(namespace, _pod("left-running", "exec sleep 3600"))
     _running(k8s, namespace, "left-running")
     node = node_cluster.layout.node()
     during = _machine()
     processes = _node_processes(node)
     assert {"containerd", "kubelet", "kube-proxy", "coredns"} <= {Path(argv0).name for _pid, argv0 in processes}
-    assert any(argv0 == "/bin/busybox" for _pid, argv0 in processes)  # the pod's
+    assert any(argv0 == "sleep" for _pid, argv0 in processes)  # the pod's
     assert realnode.BRIDGE in during["devices"]
     assert realnode.mounts_under(node.root)
 
