@@ -658,7 +658,10 @@ def down(layout: Layout) -> None:
     stopped = []
     if layout.has_real_node():
         stopped = realnode.stop(layout.node(), procs)
-    stopped += procs.stop_all()
+        # The API server, on its way out, removes its lease on the `kubernetes` Service's endpoints
+        # and waits for its clients: its clients first, then it, then etcd.
+        stopped += procs.stop_all(keep=("kube-apiserver", "etcd"))
+    stopped += procs.stop_all(keep=("etcd",)) + procs.stop_all()
     if layout.state.exists():
         shutil.rmtree(layout.state)
     log(f"stopped {', '.join(stopped) or 'nothing'}; removed {layout.state}")
