@@ -99,7 +99,8 @@ class Authority:
         _write_key(self.key, self.pair.key)
 
     def issue(self, stem: str, common_name: str, organizations=(), server: bool = False, dns_names=(), ips=()) -> Pair:
-        """A key and certificate; a serving one (`server`) names SERVER_DNS_NAMES, 127.0.0.1 and the extra names and IPs."""
+        """A key and certificate; a serving one (`server`) names SERVER_DNS_NAMES, 127.0.0.1 and the extra
+        names and IPs."""
         key = _new_key()
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
         builder = (

@@ -11,21 +11,17 @@ kube-proxy and the pods' cgroups are host-wide, so one real node runs per machin
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
-import io
 import json
 import os
-import shlex
-import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import nodehost
+import ociarchive
 
 NODE_NAME = "real-node-0"
 ZONE = "zone-a"
@@ -43,8 +39,6 @@ SYSCTLS = {
     "net/ipv4/ip_forward": "1",
     "net/bridge/bridge-nf-call-iptables": "1",
 }
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-KUBEPODS = "kubepods"
 CAP_SYS_RESOURCE = 24
 
 
@@ -132,71 +126,13 @@ def release_lock(state: Path) -> None:
 # --- the pause (sandbox) image ---------------------------------------------------------------
 
 
-def _tar_member(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), mode, 0
-    tar.addfile(info, io.BytesIO(data))
-
-
-def _blob(tar: tarfile.TarFile, data: bytes) -> tuple[str, int]:
-    digest = hashlib.sha256(data).hexdigest()
-    _tar_member(tar, f"blobs/sha256/{digest}", data)
-    return f"sha256:{digest}", len(data)
-
-
-def write_oci_archive(archive: Path, reference: str, files: dict[str, tuple[bytes, int]], config: dict) -> None:
-    """A one-layer OCI image layout in a tar (what `ctr images import` reads), named `reference`.
-
-    files: path in the image -> (content, mode); config: the image config's `config` part.
-    """
-    layer_buffer = io.BytesIO()
-    with tarfile.open(fileobj=layer_buffer, mode="w", format=tarfile.PAX_FORMAT) as layer:
-        for path, (data, mode) in sorted(files.items()):
-            _tar_member(layer, path, data, mode)
-    layer_tar = layer_buffer.getvalue()
-    layer_gz = gzip.compress(layer_tar, mtime=0)
-    image_config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": config,
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer_tar).hexdigest()}"]},
-    }
-    with tarfile.open(archive, mode="w") as tar:
-        layer_digest, layer_size = _blob(tar, layer_gz)
-        config_digest, config_size = _blob(tar, json.dumps(image_config, sort_keys=True).encode())
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
-            "layers": [
-                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size}
-            ],
-        }
-        manifest_digest, manifest_size = _blob(tar, json.dumps(manifest, sort_keys=True).encode())
-        index = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "digest": manifest_digest,
-                    "size": manifest_size,
-                    "platform": {"architecture": "amd64", "os": "linux"},
-                    "annotations": {"io.containerd.image.name": reference, "org.opencontainers.image.ref.name": reference},
-                }
-            ],
-        }
-        _tar_member(tar, "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
-        _tar_member(tar, "index.json", json.dumps(index, sort_keys=True).encode())
-
-
 def pause_reference(bin_dir: Path) -> str:
     return f"{PAUSE_REPOSITORY}:{(bin_dir / 'pause-image.tag').read_text().strip()}"
 
 
 def write_pause_image(pause_binary: Path, tag: str, archive: Path) -> None:
     reference = f"{PAUSE_REPOSITORY}:{tag}"
-    write_oci_archive(
+    ociarchive.write(
         archive,
         reference,
         {"pause": (pause_binary.read_bytes(), 0o755)},
@@ -248,11 +184,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     [{runtime}.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [{runtime}.containerd.runtimes.runc.options]
-        BinaryName = "{node.bin_dir / 'runc'}"
+        BinaryName = "{node.bin_dir / "runc"}"
         # The kubelet manages cgroups with the cgroupfs driver (no systemd here).
         SystemdCgroup = false
   [{runtime}.cni]
-    bin_dirs = ["{node.bin_dir / 'cni'}"]
+    bin_dirs = ["{node.bin_dir / "cni"}"]
     conf_dir = "{node.cni_conf_dir}"
 
 [plugins.'io.containerd.grpc.v1.cri']
@@ -379,7 +315,10 @@ def dns_endpoint_slice(node: NodeLayout) -> dict:
         "metadata": {
             "name": "kube-dns-real-node",
             "namespace": "kube-system",
-            "labels": {"kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "testcluster"},
+            "labels": {
+                "kubernetes.io/service-name": "kube-dns",
+                "endpointslice.kubernetes.io/managed-by": "testcluster",
+            },
         },
         "addressType": "IPv4",
         "endpoints": [{"addresses": [node.ip], "conditions": {"ready": True}, "nodeName": NODE_NAME}],
@@ -388,150 +327,6 @@ def dns_endpoint_slice(node: NodeLayout) -> dict:
             {"name": "dns-tcp", "port": node.dns_port, "protocol": "TCP"},
         ],
     }
-
-
-# --- host state: what the node leaves in the machine, and how it is removed ----------------------
-
-
-def set_sysctls(record: Path) -> None:
-    """Set SYSCTLS, remembering the values before (restore_sysctls puts them back)."""
-    before = {}
-    for key, value in SYSCTLS.items():
-        path = Path("/proc/sys") / key
-        if not path.exists():
-            raise NodeError(f"{path} is missing: the kernel lacks what the real node needs (bridge netfilter)")
-        before[key] = path.read_text().strip()
-        path.write_text(value)
-    if not record.exists():
-        record.write_text(json.dumps(before))
-
-
-def restore_sysctls(record: Path) -> None:
-    if record.exists():
-        for key, value in json.loads(record.read_text()).items():
-            with contextlib.suppress(OSError):
-                (Path("/proc/sys") / key).write_text(value)
-
-
-def mounts_under(*roots: Path) -> list[str]:
-    """Mount points at or under the roots, deepest first (the order to unmount them in)."""
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if any(point == str(r) or point.startswith(f"{r}/") for r in roots):
-            found.append(point)
-    return sorted(set(found), key=lambda p: p.count("/"), reverse=True)
-
-
-def unmount_all(*roots: Path) -> None:
-    for _attempt in range(5):
-        points = mounts_under(*roots)
-        if not points:
-            return
-        for point in points:
-            subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
-    left = mounts_under(*roots)
-    if left:
-        raise NodeError(f"cannot unmount {', '.join(left)}")
-
-
-def kubepods_cgroups() -> list[Path]:
-    """Every cgroup directory the kubelet made (cgroupfs driver: /kubepods in each hierarchy), deepest first."""
-    found = []
-    for hierarchy in CGROUP_ROOT.iterdir() if CGROUP_ROOT.is_dir() else []:
-        # os.walk skips what vanishes under it: the kubelet and runc remove cgroups meanwhile.
-        for directory, _subdirs, _files in os.walk(hierarchy / KUBEPODS):
-            found.append(Path(directory))
-    return sorted(found, key=lambda p: len(p.parts), reverse=True)
-
-
-def kill_cgroup_processes(cgroups: list[Path]) -> int:
-    """SIGKILL every process in the cgroups (the pods' containers); how many there were."""
-    pids = set()
-    for cgroup in cgroups:
-        with contextlib.suppress(OSError):
-            pids.update(int(p) for p in (cgroup / "cgroup.procs").read_text().split())
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    return len(pids)
-
-
-def remove_cgroups(deadline_seconds: float = 10) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while True:
-        cgroups = kubepods_cgroups()
-        kill_cgroup_processes(cgroups)
-        for cgroup in cgroups:
-            with contextlib.suppress(OSError):
-                cgroup.rmdir()
-        left = kubepods_cgroups()
-        if not left:
-            return
-        if time.monotonic() > deadline:
-            raise NodeError(f"cannot remove the pods' cgroups: {', '.join(map(str, left[:5]))}")
-        time.sleep(0.2)
-
-
-def shim_pids(node: NodeLayout) -> list[int]:
-    """The containerd shims serving this node's containerd (they outlive containerd by design)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and str(node.socket).encode() in argv:
-            found.append(int(proc.name))
-    return found
-
-
-def kill_and_wait(pids: list[int], timeout: float = 10) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in pids):
-        time.sleep(0.05)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
-def remove_kube_chains() -> None:
-    """The iptables chains kube-proxy --cleanup leaves: the kubelet's (KUBE-FIREWALL, KUBE-KUBELET-CANARY,
-    KUBE-IPTABLES-HINT) and whatever else is named KUBE-*, with the rules that jump to them."""
-    for tool in ("iptables", "ip6tables"):
-        for table in ("filter", "nat", "mangle"):
-            saved = subprocess.run([f"{tool}-save", "-t", table], capture_output=True, text=True, check=False)
-            if saved.returncode != 0:
-                continue
-            chains = [line[1:].split()[0] for line in saved.stdout.splitlines() if line.startswith(":KUBE-")]
-            for line in saved.stdout.splitlines():
-                words = shlex.split(line)
-                if words[:1] == ["-A"] and words[1] not in chains and any(f"-j {c}" in line for c in chains):
-                    subprocess.run([tool, "-t", table, "-D", *words[1:]], capture_output=True, check=False)
-            for chain in chains:
-                subprocess.run([tool, "-t", table, "-F", chain], capture_output=True, check=False)
-            for chain in chains:
-                subprocess.run([tool, "-t", table, "-X", chain], capture_output=True, check=False)
-
-
-def delete_link(name: str) -> None:
-    if Path(f"/sys/class/net/{name}").exists():
-        subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
-
-
-def pod_veths() -> list[str]:
-    """Host ends of the pods' veth pairs: the bridge's ports."""
-    ports = Path(f"/sys/class/net/{BRIDGE}/brif")
-    return sorted(p.name for p in ports.iterdir()) if ports.is_dir() else []
 
 
 # --- start and stop ----------------------------------------------------------------------------
@@ -568,7 +363,7 @@ def coredns_ready(node: NodeLayout) -> bool:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{node.dns_ready_port}/ready", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{node.dns_ready_port}/ready", timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
@@ -580,29 +375,39 @@ def start(node: NodeLayout, ca, server: str, pod_cidr: str, procs, wait_for, pha
 
     for directory in (node.root, node.cni_conf_dir, node.cni_ipam_dir, node.kubelet_root):
         directory.mkdir(parents=True, exist_ok=True)
-    set_sysctls(node.root / "sysctls-before.json")
+    nodehost.set_sysctls(SYSCTLS, node.root / "sysctls-before.json")
     kubeconfigs = write_pki(ca, node, server, node.root / "kubeconfigs")
     pki_dir = ca.directory
     sandbox_image = pause_reference(node.bin_dir)
     (node.root / "containerd.toml").write_text(containerd_config(node, sandbox_image))
-    (node.cni_conf_dir / "10-testcluster.conflist").write_text(json.dumps(cni_config(node, pod_subnet(pod_cidr)), indent=2))
+    (node.cni_conf_dir / "10-testcluster.conflist").write_text(
+        json.dumps(cni_config(node, pod_subnet(pod_cidr)), indent=2)
+    )
     (node.root / "kubelet.yaml").write_text(yaml.safe_dump(kubelet_config(node, pki_dir)))
-    (node.root / "kube-proxy.yaml").write_text(yaml.safe_dump(kube_proxy_config(node, kubeconfigs["kube-proxy"], pod_cidr)))
+    (node.root / "kube-proxy.yaml").write_text(
+        yaml.safe_dump(kube_proxy_config(node, kubeconfigs["kube-proxy"], pod_cidr))
+    )
     (node.root / "Corefile").write_text(corefile(node, kubeconfigs["coredns"]))
     # containerd finds its shim on PATH, the shim finds runc by the configured BinaryName.
     path_env = {"PATH": f"{node.bin_dir}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}
 
-    procs.start("containerd", [str(node.bin_dir / "containerd"), f"--config={node.root / 'containerd.toml'}"], env=path_env)
+    procs.start(
+        "containerd", [str(node.bin_dir / "containerd"), f"--config={node.root / 'containerd.toml'}"], env=path_env
+    )
     wait_for("containerd", lambda: containerd_ready(node), 30, procs, "containerd")
     imported = subprocess.run(
         node.ctr_argv("images", "import", "--local", str(node.bin_dir / "pause-image.tar")),
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if imported.returncode != 0:
         raise NodeError(f"importing the sandbox image into containerd failed: {imported.stderr.strip()}")
     phase("containerd ready, sandbox image imported")
     procs.start("coredns", [str(node.bin_dir / "coredns"), "-conf", str(node.root / "Corefile")])
-    procs.start("kube-proxy", [str(node.bin_dir / "kube-proxy"), f"--config={node.root / 'kube-proxy.yaml'}"], env=path_env)
+    procs.start(
+        "kube-proxy", [str(node.bin_dir / "kube-proxy"), f"--config={node.root / 'kube-proxy.yaml'}"], env=path_env
+    )
     procs.start(
         "kubelet",
         [
@@ -635,21 +440,22 @@ def stop(node: NodeLayout, procs) -> list[str]:
         log(f"stopped {', '.join(names)} after {time.monotonic() - started:.1f}s")
 
     stop_recorded("kubelet")  # first, so that it starts no container again
-    remove_cgroups()  # every container process, the pause processes included
+    nodehost.remove_cgroups()  # every container process, the pause processes included
     stop_recorded("containerd")
-    kill_and_wait(shim_pids(node))
+    nodehost.kill_and_wait(nodehost.shim_pids(node.socket))
     stop_recorded("kube-proxy", "coredns")
     if (node.bin_dir / "kube-proxy").exists():
         subprocess.run([str(node.bin_dir / "kube-proxy"), "--cleanup"], capture_output=True, check=False)
-    remove_kube_chains()
-    unmount_all(node.root)
-    for veth in pod_veths():
-        delete_link(veth)
-    delete_link(BRIDGE)
-    remove_cgroups()
-    restore_sysctls(node.root / "sysctls-before.json")
+    nodehost.remove_kube_chains()
+    nodehost.unmount_all(node.root)
+    for veth in nodehost.bridge_ports(BRIDGE):
+        nodehost.delete_link(veth)
+    nodehost.delete_link(BRIDGE)
+    nodehost.remove_cgroups()
+    nodehost.restore_sysctls(node.root / "sysctls-before.json")
     release_lock(node.cluster_state)
-    log(f"removed its containers, mounts, network devices, iptables chains and cgroups after {time.monotonic() - started:.1f}s")
+    elapsed = time.monotonic() - started
+    log(f"removed its containers, mounts, network devices, iptables chains and cgroups after {elapsed:.1f}s")
     return stopped
 
 

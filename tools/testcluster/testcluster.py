@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+import nodehost  # noqa: E402
 import pki  # noqa: E402
 import realnode  # noqa: E402
 from procs import Processes  # noqa: E402
@@ -704,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
             print(build())
         else:
             return 0 if status(layout) else 1
-    except ClusterError as err:
+    except (ClusterError, realnode.NodeError, nodehost.HostError) as err:
         log(f"error: {err}")
         return 1
     return 0

@@ -15,7 +15,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import nodehost
 import pytest
+import realnode
 from ansible_runs import eventually, unique
 from handle import TestCluster
 from kube_namespaces import RESTRICTED as RESTRICTED_NAMESPACE
@@ -25,7 +27,6 @@ from kubernetes.stream import stream
 from testcluster import Layout
 
 import images
-import realnode
 
 REAL_NODE_PORT_OFFSET = 3000
 IMAGE = images.image_name("base")
@@ -74,7 +75,9 @@ def node_cluster(tmp_path_factory, machine_before):
     if reason:
         pytest.skip(reason)
     session = Layout.from_env()
-    port_base = os.environ.get("HOMELAB_TESTCLUSTER_REAL_NODE_PORT_BASE", str(session.port_base + REAL_NODE_PORT_OFFSET))
+    port_base = os.environ.get(
+        "HOMELAB_TESTCLUSTER_REAL_NODE_PORT_BASE", str(session.port_base + REAL_NODE_PORT_OFFSET)
+    )
     state = tmp_path_factory.mktemp("real-node") / "cluster"
     cluster = TestCluster(
         env={
@@ -183,7 +186,10 @@ def test_restricted_pod_runs_as_its_user_with_a_read_only_root(k8s, namespace):
     core = client.CoreV1Api(k8s)
     core.create_namespaced_pod(
         namespace,
-        _pod("restricted", "id -u; if touch /written; then echo root-writable; else echo root-read-only; fi; exec sleep 3600"),
+        _pod(
+            "restricted",
+            "id -u; if touch /written; then echo root-writable; else echo root-read-only; fi; exec sleep 3600",
+        ),
     )
     pod = _running(k8s, namespace, "restricted")
     assert pod.spec.node_name == realnode.NODE_NAME
@@ -209,7 +215,7 @@ def test_service_cluster_ip_reaches_its_pod_from_the_host_and_from_a_pod(k8s, na
 
     def from_host():
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a ClusterIP over http
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return response.read().decode().strip()
         except OSError:
             return None
@@ -225,7 +231,9 @@ def test_pod_resolves_a_service_name_through_cluster_dns(k8s, namespace):
     _running(k8s, namespace, "resolver")
 
     def resolve(name: str) -> str:
-        return _exec(k8s, namespace, "resolver", "python", "-c", f"import socket; print(socket.gethostbyname({name!r}))")
+        return _exec(
+            k8s, namespace, "resolver", "python", "-c", f"import socket; print(socket.gethostbyname({name!r}))"
+        )
 
     assert resolve(f"named.{namespace}.svc.cluster.local").strip() == service.spec.cluster_ip
     # The pod's search path (resolv.conf from the kubelet) finds it by its short name too.
@@ -240,7 +248,10 @@ def test_failing_readiness_probe_keeps_the_pod_out_of_the_endpoint_slice(k8s, na
     core = client.CoreV1Api(k8s)
     core.create_namespaced_service(
         namespace,
-        {"metadata": {"name": "both"}, "spec": {"selector": {"tier": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}},
+        {
+            "metadata": {"name": "both"},
+            "spec": {"selector": {"tier": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        },
     )
     for name in ("ready", "unready"):
         _running(k8s, namespace, name)
@@ -276,7 +287,7 @@ def test_deleting_a_pod_stops_its_container_process(k8s, namespace):
 def _node_processes(node: realnode.NodeLayout) -> set[tuple[int, str]]:
     """The node's own processes (started from its binaries, or its shims) and every process of its pods."""
     in_pods = set()
-    for cgroup in realnode.kubepods_cgroups():
+    for cgroup in nodehost.kubepods_cgroups():
         in_pods.update(int(p) for p in (cgroup / "cgroup.procs").read_text().split())
     return {
         (pid, argv0)
@@ -299,7 +310,7 @@ def test_down_leaves_no_process_mount_or_device(k8s, node_cluster, machine_befor
     assert {"containerd", "kubelet", "kube-proxy", "coredns"} <= {Path(argv0).name for _pid, argv0 in processes}
     assert any(argv0 == "sleep" for _pid, argv0 in processes)  # the pod's
     assert realnode.BRIDGE in during["devices"]
-    assert realnode.mounts_under(node.root)
+    assert nodehost.mounts_under(node.root)
 
     node_cluster.down()
 
@@ -307,7 +318,7 @@ def test_down_leaves_no_process_mount_or_device(k8s, node_cluster, machine_befor
     assert processes & after["processes"] == set()
     assert {m for m in after["mounts"] - machine_before["mounts"] if m.startswith(str(node.cluster_state))} == set()
     assert after["devices"] - machine_before["devices"] == set()
-    assert realnode.kubepods_cgroups() == []
+    assert nodehost.kubepods_cgroups() == []
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
     assert "KUBE-SERVICES" not in rules
     assert not realnode.LOCK.exists()
