@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -24,12 +25,13 @@ from kube_namespaces import RESTRICTED as RESTRICTED_NAMESPACE
 from kube_namespaces import restricted_namespace
 from kubernetes import client
 from kubernetes.stream import stream
-from testcluster import Layout
+from testcluster import HERE, Layout
 
 import images
 
 REAL_NODE_PORT_OFFSET = 3000
 IMAGE = images.image_name("base")
+TESTCLUSTER = HERE / "testcluster.py"
 RESTRICTED = {
     "runAsNonRoot": True,
     "runAsUser": 10001,
@@ -180,6 +182,22 @@ def test_the_node_registers_with_its_address_labels_and_the_kwok_nodes_are_taint
         assert {(t.key, t.value, t.effect) for t in kwok_node.spec.taints or []} >= {
             ("kwok.x-k8s.io/node", "fake", "NoSchedule")
         }
+
+
+def test_a_second_real_node_on_the_machine_is_refused_naming_the_first(node_cluster, tmp_path):
+    second = {
+        **os.environ,
+        "HOMELAB_TESTCLUSTER_DIR": str(tmp_path / "second"),
+        "HOMELAB_TESTCLUSTER_PORT_BASE": str(node_cluster.layout.port_base + 100),
+        "HOMELAB_TESTCLUSTER_REAL_NODE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, str(TESTCLUSTER), "up"], env=second, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert f"another test cluster's real node runs on this machine (state {node_cluster.state})" in result.stderr
+    assert not (tmp_path / "second").exists()
+    assert node_cluster.is_running()
 
 
 def test_restricted_pod_runs_as_its_user_with_a_read_only_root(k8s, namespace):
