@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import re
 import shutil
@@ -44,6 +45,8 @@ import nodehost  # noqa: E402
 import pki  # noqa: E402
 import realnode  # noqa: E402
 from procs import Processes  # noqa: E402
+
+import images  # noqa: E402
 
 STANDINS_DIR = REPO / "tools" / "standins" / "operators"
 # The fake 1Password Connect server the 1Password operator stand-in reads its items from.
@@ -579,6 +582,11 @@ def start_real_node(bin_dir: Path, layout: Layout, procs: Processes, ca: pki.Aut
     realnode.start(node, ca, layout.server, POD_CIDR, procs, wait_for, phase)
     apply(bin_dir, layout, yaml.safe_dump(realnode.dns_endpoint_slice(node)))
     kubectl(bin_dir, layout, "taint", "nodes", "--selector=type=kwok", realnode.KWOK_TAINT, "--overwrite")
+    try:
+        images.import_into(node.ctr, node.socket)
+    except RuntimeError as err:
+        raise ClusterError(str(err)) from err
+    phase("the stack's images imported into containerd")
     wait_for(f"node {realnode.NODE_NAME} Ready", lambda: real_node_ready(bin_dir, layout), 90, procs, "kubelet")
     phase(f"real node {realnode.NODE_NAME} Ready ({node.ip})")
 
@@ -603,6 +611,13 @@ def up(layout: Layout) -> bool:
     started = time.monotonic()
     bin_dir = build()
     node_bin = build("node") if layout.real_node else None
+    if layout.real_node:
+        # The images the stack's pods run (no registry is reachable): built now when not cached, so
+        # that a build failure stops `up` before anything starts.
+        try:
+            images.ensure()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+            raise ClusterError(f"building the test cluster's images failed: {err}") from err
     if layout.real_node:
         try:
             realnode.acquire_lock(layout.state, real_node_runs)
@@ -693,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status", "build", "restart-apiserver"])
     args = parser.parse_args(argv)
+    # images.py reports its builds and imports through logging.
+    logging.basicConfig(level=logging.INFO, format="[testcluster %(name)s] %(message)s", stream=sys.stderr)
     layout = Layout.from_env()
     try:
         if args.command == "up":

@@ -20,16 +20,15 @@ import nodehost
 import pytest
 import realnode
 from ansible_runs import eventually, unique
-from handle import TestCluster
 from kube_namespaces import RESTRICTED as RESTRICTED_NAMESPACE
 from kube_namespaces import restricted_namespace
 from kubernetes import client
 from kubernetes.stream import stream
-from testcluster import HERE, Layout
+from real_node_clusters import real_node_cluster
+from testcluster import HERE
 
 import images
 
-REAL_NODE_PORT_OFFSET = 3000
 IMAGE = images.image_name("base")
 TESTCLUSTER = HERE / "testcluster.py"
 RESTRICTED = {
@@ -41,16 +40,6 @@ RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-
-
-def _unable_reason() -> str | None:
-    """Why this machine cannot run a real node, if it cannot."""
-    if os.geteuid() != 0:
-        return "the real node needs root (containerd, runc, network namespaces, iptables)"
-    controllers = Path("/proc/cgroups").read_text() if Path("/proc/cgroups").exists() else ""
-    if not all(f"\n{name}\t" in controllers for name in ("memory", "pids", "cpu")):
-        return "the real node needs cgroups (memory, pids, cpu controllers)"
-    return None
 
 
 def _machine() -> dict[str, set]:
@@ -73,28 +62,8 @@ def machine_before():
 
 @pytest.fixture(scope="module")
 def node_cluster(tmp_path_factory, machine_before):
-    reason = _unable_reason()
-    if reason:
-        pytest.skip(reason)
-    session = Layout.from_env()
-    port_base = os.environ.get(
-        "HOMELAB_TESTCLUSTER_REAL_NODE_PORT_BASE", str(session.port_base + REAL_NODE_PORT_OFFSET)
-    )
-    state = tmp_path_factory.mktemp("real-node") / "cluster"
-    cluster = TestCluster(
-        env={
-            "HOMELAB_TESTCLUSTER_DIR": str(state),
-            "HOMELAB_TESTCLUSTER_PORT_BASE": port_base,
-            "HOMELAB_TESTCLUSTER_REAL_NODE": "1",
-        }
-    )
-    cluster.up()
-    try:
-        node = cluster.layout.node()
-        images.import_into(node.ctr, node.socket, ["base"])
+    with real_node_cluster(tmp_path_factory.mktemp("real-node") / "cluster") as cluster:
         yield cluster
-    finally:
-        cluster.down()
 
 
 @pytest.fixture(scope="module")
