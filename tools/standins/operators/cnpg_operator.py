@@ -201,7 +201,8 @@ def instance_claim(cluster: dict, serial: int) -> dict:
 
 
 def pod_affinity(cluster_name: str, config: dict) -> dict:
-    """The operator's anti-affinity between instances (preferred unless `required`), plus the user's terms."""
+    """The operator's anti-affinity between instances (preferred unless `required`), plus the user's terms,
+    and always on a kwok node (on_kwok_nodes)."""
     affinity: dict = {}
     if config.get("enablePodAntiAffinity", True):
         term = {
