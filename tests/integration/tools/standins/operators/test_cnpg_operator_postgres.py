@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 from ansible_runs import eventually
+from cnpg_clusters import GROUP, PLURAL, VERSION, create_cluster, patch_cluster, wait_healthy
 from handle import TestCluster
 from kube_namespaces import restricted_namespace
 from kubernetes import client
 from postgres_server import postgres_bin
 from standin_args import POSTGRES_LISTEN_ENV
 
-GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
-HEALTHY = "Cluster in healthy state"
 # Apart from the session's cluster and from the lifecycle test's private one.
 PORT_OFFSET = 1200
 
@@ -68,32 +67,14 @@ def api(postgres_cluster):
 
 
 @pytest.fixture
+def custom(api):
+    return client.CustomObjectsApi(api)
+
+
+@pytest.fixture
 def namespace(api):
     with restricted_namespace(api, "cnpg-postgres") as name:
         yield name
-
-
-def create_cluster(api, namespace: str, instances: int = 1) -> None:
-    body = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Cluster",
-        "metadata": {"name": "pg"},
-        "spec": {
-            "instances": instances,
-            "storage": {"size": "1Gi", "storageClass": "longhorn"},
-            "bootstrap": {"initdb": {"database": "mlflow", "owner": "mlflow"}},
-        },
-    }
-    client.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-
-
-def wait_healthy(api, namespace: str, instances: int) -> None:
-    def healthy():
-        status = client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg")
-        status = status.get("status", {})
-        return status.get("phase") == HEALTHY and status.get("readyInstances") == instances
-
-    eventually(healthy, what=f"Cluster pg healthy with {instances} instance(s)")
 
 
 def endpoints(api, namespace: str, service: str) -> list[tuple[str, int]]:
@@ -151,9 +132,9 @@ def postgres_processes(under: Path) -> list[int]:
     return found
 
 
-def test_a_cluster_is_served_by_real_postgresql_behind_its_services(api, namespace, postgres_cluster):
-    create_cluster(api, namespace)
-    wait_healthy(api, namespace, 1)
+def test_a_cluster_is_served_by_real_postgresql_behind_its_services(api, custom, namespace, postgres_cluster):
+    create_cluster(custom, namespace)
+    wait_healthy(custom, namespace, 1)
 
     [primary] = endpoints(api, namespace, "pg-rw")
     assert primary[0] == postgres_cluster.env[POSTGRES_LISTEN_ENV]
@@ -172,10 +153,8 @@ def test_a_cluster_is_served_by_real_postgresql_behind_its_services(api, namespa
     assert psql(primary, password, "SELECT 1;").returncode != 0
 
     # A second instance: a hot standby behind -ro, holding the primary's data and refusing writes.
-    client.CustomObjectsApi(api).patch_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, "pg", {"spec": {"instances": 2}}
-    )
-    wait_healthy(api, namespace, 2)
+    patch_cluster(custom, namespace, {"spec": {"instances": 2}})
+    wait_healthy(custom, namespace, 2)
     [standby] = endpoints(api, namespace, "pg-ro")
     assert standby != primary
     assert endpoints(api, namespace, "pg-r") == sorted([primary, standby])
@@ -188,14 +167,14 @@ def test_a_cluster_is_served_by_real_postgresql_behind_its_services(api, namespa
     # Deleting the Cluster stops its servers; their data stays, as the operator keeps the claims.
     data = postgres_cluster.state / "postgres" / namespace / "pg"
     assert len(postgres_processes(data)) == 2
-    client.CustomObjectsApi(api).delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg")
+    custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg")
     eventually(lambda: postgres_processes(data) == [], what="the Cluster's servers stopped")
     assert (data / "pg-1" / "data" / "PG_VERSION").is_file()
 
 
-def test_stopping_the_standin_stops_every_server(api, namespace, postgres_cluster):
-    create_cluster(api, namespace, instances=2)
-    wait_healthy(api, namespace, 2)
+def test_stopping_the_standin_stops_every_server(custom, namespace, postgres_cluster):
+    create_cluster(custom, namespace, instances=2)
+    wait_healthy(custom, namespace, 2)
     state = postgres_cluster.state
     assert len(postgres_processes(state / "postgres" / namespace)) == 2
     standin = postgres_cluster.pids()["standin-cnpg_operator"]

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from ansible_runs import eventually
-from kube_namespaces import restricted_namespace
-from kubernetes.client.exceptions import ApiException
+from kube_namespaces import exists, restricted_namespace
 
 
 @pytest.fixture
@@ -40,16 +39,6 @@ def bound_volume(core, namespace: str):
         return claim if claim.status.phase == "Bound" else None
 
     return core.read_persistent_volume(eventually(bound, what="claim data bound").spec.volume_name)
-
-
-def gone(read, *args) -> bool:
-    try:
-        read(*args)
-    except ApiException as err:
-        if err.status == 404:
-            return True
-        raise
-    return False
 
 
 def test_a_claim_gets_a_local_volume_in_a_directory_of_its_own(core, namespace, testcluster):
@@ -92,5 +81,5 @@ def test_deleting_the_claim_deletes_the_volume_and_its_directory(core, namespace
 
     core.delete_namespaced_persistent_volume_claim("data", namespace)
 
-    eventually(lambda: gone(core.read_persistent_volume, volume.metadata.name), what="volume deleted")
+    eventually(lambda: not exists(core.read_persistent_volume, volume.metadata.name), what="volume deleted")
     eventually(lambda: not directory.exists(), what="its directory removed")
