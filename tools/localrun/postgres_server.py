@@ -144,6 +144,20 @@ def run_checked(server_args: tuple[str, ...], *args: str) -> None:
         raise RuntimeError(f"{' '.join(args[:1])} failed:\n{result.stdout}\n{result.stderr}")
 
 
+def server_user() -> pwd.struct_passwd | None:
+    """Who runs the server: `nobody` as root (PostgreSQL refuses root), else the caller (None)."""
+    return pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+
+
+def _run_as(owner: pwd.struct_passwd | None) -> tuple[str, ...]:
+    return ("runuser", "-u", owner.pw_name, "--") if owner else ()
+
+
+def shut_down_data_dir(data_dir: Path) -> None:
+    """Stop cleanly whatever server runs on this data directory, such as one whose start was interrupted."""
+    run_checked(_run_as(server_user()), str(postgres_bin() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop")
+
+
 def _prepare(root: Path | None, host: str, socket_dir: Path | None, resume: bool = False) -> PostgresServer:
     """A server's directories (owned by the server's user) and port; nothing runs yet. With `resume`,
     the data directory may exist already."""
@@ -151,8 +165,8 @@ def _prepare(root: Path | None, host: str, socket_dir: Path | None, resume: bool
     # Under /tmp rather than a test's tmp_path: an unprivileged server user must reach it.
     root = root or Path(tempfile.mkdtemp(prefix="homelab-postgres-"))
     root.mkdir(parents=True, exist_ok=True)
-    owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
-    run_as: tuple[str, ...] = ("runuser", "-u", owner.pw_name, "--") if owner else ()
+    owner = server_user()
+    run_as = _run_as(owner)
     # A socket's path has at most 107 bytes: a deep root takes a short socket_dir (such as a mkdtemp).
     data_dir, socket_dir = root / "data", socket_dir or root / "socket"
     data_dir.mkdir(mode=0o700, exist_ok=resume)

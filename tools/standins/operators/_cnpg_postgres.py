@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,11 +128,21 @@ class Servers:
         log.info("stopped the servers of %s/%s", namespace, name)
 
     def stop_all(self) -> None:
-        for namespace, name in list(self.running):
+        """Stop every Cluster's servers, all at once: `testcluster.py down` waits 15 s before it kills."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self.stop_quietly, list(self.running)))
+        # A server whose start a SIGTERM interrupted runs, but is not recorded: its data directory says so.
+        for pid_file in self.root.glob("*/*/*/data/postmaster.pid"):
             try:
-                self.stop(namespace, name)
-            except RuntimeError as err:  # go on with the others: none may be left running
-                log.error("stopping %s/%s: %s", namespace, name, err)
+                postgres_server.shut_down_data_dir(pid_file.parent)
+            except RuntimeError as err:
+                log.error("stopping the server of %s: %s", pid_file.parent, err)
+
+    def stop_quietly(self, key: tuple[str, str]) -> None:
+        try:
+            self.stop(*key)
+        except RuntimeError as err:  # go on with the others: none may be left running
+            log.error("stopping %s/%s: %s", *key, err)
 
 
 def short_socket_dir() -> Path:
