@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from kubernetes import client
 from postgres_server import postgres_bin
 from standin_args import POSTGRES_LISTEN_ENV
 
+STANDINS_USER = "system:testcluster-standins"
 # Apart from the session's cluster and from the lifecycle test's private one.
 PORT_OFFSET = 1200
 
@@ -145,6 +147,20 @@ def test_a_cluster_is_served_by_real_postgresql_behind_its_services(api, custom,
     password = app_password(api, namespace)
     created = psql(primary, password, "CREATE TABLE runs (id int); INSERT INTO runs VALUES (1);")
     assert created.returncode == 0, created.stderr
+
+    # Looked at again with nothing changed, the stand-in writes nothing: no slice, Service or status.
+    mark = postgres_cluster.audit.mark()
+    patch_cluster(custom, namespace, {"metadata": {"annotations": {"example.com/touched": "yes"}}})
+
+    def synced():
+        requests = postgres_cluster.audit.requests(mark, STANDINS_USER, namespace)
+        got = [i for i, r in enumerate(requests) if r.verb == "get" and r.resource.endswith("/clusters")]
+        # A sync reads the Cluster first and the `-r` Service last.
+        return got and any(r.verb == "get" and r.name == "pg-r" for r in requests[got[0] :])
+
+    eventually(synced, what="the stand-in to sync the touched Cluster")
+    time.sleep(1)  # room for any write that would follow the last read
+    assert postgres_cluster.audit.writes(mark, STANDINS_USER, namespace) == []
 
     # A rotated password reaches the server: the new one logs in, the old one no longer does.
     new_password = "rotated-" + password[:16]
