@@ -497,7 +497,9 @@ def start_missing(layout: Layout) -> list[str]:
 
 def node_ready(bin_dir: Path, layout: Layout) -> bool:
     """Every node of manifests/node.yaml (the kwok nodes) exists and is Ready."""
-    wanted = {doc["metadata"]["name"] for doc in yaml.safe_load_all((HERE / "manifests" / "node.yaml").read_text())}
+    wanted = {
+        node["metadata"]["name"] for node in yaml.safe_load((HERE / "manifests" / "node.yaml").read_text())["items"]
+    }
     try:
         nodes = json.loads(kubectl(bin_dir, layout, "get", "nodes", "-l", "type=kwok", "-o", "json"))["items"]
     except ClusterError:

@@ -35,7 +35,9 @@ PORT_OFFSET = 1200
 
 def host_address() -> str | None:
     """An IPv4 address of this host that is not loopback, or None."""
-    shown = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True)
+    shown = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True, check=False
+    )
     addresses = [line.split()[3].split("/")[0] for line in shown.stdout.splitlines() if len(line.split()) > 3]
     return addresses[0] if addresses else None
 
