@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,11 +79,13 @@ class Servers:
         names = instance_names(name, instances)
         servers = self.running.get((namespace, name))
         if servers is None:
-            primary = postgres_server.start(
-                self.instance_dir(namespace, names[0]),
-                host=self.listen,
-                client_networks=[POD_NETWORK],
-                socket_dir=short_socket_dir(),
+            primary = with_socket_dir(
+                lambda socket_dir: postgres_server.start(
+                    self.instance_dir(namespace, names[0]),
+                    host=self.listen,
+                    client_networks=[POD_NETWORK],
+                    socket_dir=socket_dir,
+                )
             )
             servers = self.running[(namespace, name)] = ClusterServers(primary)
             log.info("started %s/%s on %s:%d", namespace, names[0], self.listen, primary.port)
@@ -99,7 +102,9 @@ class Servers:
         # A standby holds nothing of its own: a fresh base backup every time it starts.
         directory = self.instance_dir(namespace, instance)
         shutil.rmtree(directory, ignore_errors=True)
-        standby = postgres_server.start_standby(primary, directory, socket_dir=short_socket_dir())
+        standby = with_socket_dir(
+            lambda socket_dir: postgres_server.start_standby(primary, directory, socket_dir=socket_dir)
+        )
         log.info("started standby %s/%s on %s:%d", namespace, instance, self.listen, standby.port)
         return standby
 
@@ -145,11 +150,16 @@ class Servers:
             log.error("stopping %s/%s: %s", *key, err)
 
 
-def short_socket_dir() -> Path:
-    """A Unix socket's path has at most 107 bytes, less than a deep data directory may need."""
+def with_socket_dir(start: Callable[[Path], PostgresServer]) -> PostgresServer:
+    """Start a server with its socket in a short directory of its own (a Unix socket's path has at most 107
+    bytes, less than a deep data directory may need), removed again if the start fails."""
     path = Path(tempfile.mkdtemp(prefix="cnpg-standin-"))
     path.chmod(0o755)
-    return path
+    try:
+        return start(path)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 # --- what the Services point at ------------------------------------------------------------

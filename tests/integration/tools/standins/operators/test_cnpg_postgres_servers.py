@@ -37,7 +37,7 @@ def running(server) -> bool:
 
 def test_stop_all_stops_a_server_it_never_recorded_and_keeps_its_data(root):
     servers = Servers("127.0.0.1", root)
-    unrecorded = start(servers.instance_dir("ns", "pg-1"), socket_dir=Path(tempfile.mkdtemp(prefix="pgs-")))
+    unrecorded = start(servers.instance_dir("ns", "pg-1"))
     assert running(unrecorded)
 
     servers.stop_all()
