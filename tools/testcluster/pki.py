@@ -98,7 +98,9 @@ class Authority:
         self.pair.cert.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
         _write_key(self.key, self.pair.key)
 
-    def issue(self, stem: str, common_name: str, organizations=(), server: bool = False) -> Pair:
+    def issue(self, stem: str, common_name: str, organizations=(), server: bool = False, dns_names=(), ips=()) -> Pair:
+        """A key and certificate; a serving one (`server`) names SERVER_DNS_NAMES, 127.0.0.1 and the extra
+        names and IPs."""
         key = _new_key()
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
         builder = (
@@ -110,7 +112,8 @@ class Authority:
         if server:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
-                    [x509.DNSName(n) for n in SERVER_DNS_NAMES] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                    [x509.DNSName(n) for n in [*SERVER_DNS_NAMES, *dns_names]]
+                    + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ["127.0.0.1", *ips]]
                 ),
                 critical=False,
             )

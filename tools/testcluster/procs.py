@@ -59,9 +59,9 @@ class Processes:
         (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
         self.children.pop(name, None)
 
-    def stop_all(self, timeout: float = 15.0) -> list[str]:
-        """SIGTERM everything recorded (reverse start order), then SIGKILL what is left."""
-        entries = self.recorded()
+    def stop_all(self, timeout: float = 15.0, keep: tuple[str, ...] = ()) -> list[str]:
+        """SIGTERM everything recorded but `keep` (reverse start order), then SIGKILL what is left."""
+        entries = {name: entry for name, entry in self.recorded().items() if name not in keep}
         order = sorted(entries, key=lambda n: (self.pid_dir / f"{n}.pid").stat().st_mtime, reverse=True)
         stopped = []
         for name in order:

@@ -8,6 +8,9 @@
     testcluster.py down     stop every process it started (by PID) and remove the state
     testcluster.py status   what runs, and whether the API server is ready
 
+With HOMELAB_TESTCLUSTER_REAL_NODE=1, `up` adds a real node beside the kwok ones (realnode.py):
+containerd, the kubelet, kube-proxy and CoreDNS run pods for real on this machine.
+
 State (certificates, kubeconfig, logs, audit log, etcd data) lives in `.testcluster/` of the
 checkout, or in $HOMELAB_TESTCLUSTER_DIR; ports start at $HOMELAB_TESTCLUSTER_PORT_BASE (16443),
 so a second cluster can run beside the first.
@@ -16,6 +19,7 @@ so a second cluster can run beside the first.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -36,7 +40,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+import nodehost  # noqa: E402
 import pki  # noqa: E402
+import realnode  # noqa: E402
 from procs import Processes  # noqa: E402
 from standin_args import standin_args  # noqa: E402
 
@@ -50,6 +56,9 @@ FAKE_AUTHENTIK_SERVER = REPO / "tools" / "standins" / "authentik" / "fake_authen
 # Made up, accepted by this fake only; inventories/local passes the same.
 FAKE_AUTHENTIK_TOKEN = "testcluster-authentik-token"  # noqa: S105
 SERVICE_CIDR = "10.96.0.0/16"
+# The annotation of the nodes kwok simulates (manifests/node.yaml).
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node=fake"
+REAL_NODE_PROCESSES = ["containerd", "coredns", "kube-proxy", "kubelet"]
 POD_CIDR = "10.244.0.0/16"
 
 
@@ -63,12 +72,13 @@ class Layout:
 
     state: Path
     port_base: int
+    real_node: bool = False  # HOMELAB_TESTCLUSTER_REAL_NODE: a real node beside the kwok ones
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Layout:
         env = os.environ if env is None else env
         state = Path(env.get("HOMELAB_TESTCLUSTER_DIR", REPO / ".testcluster")).resolve()
-        return cls(state, int(env.get("HOMELAB_TESTCLUSTER_PORT_BASE", "16443")))
+        return cls(state, int(env.get("HOMELAB_TESTCLUSTER_PORT_BASE", "16443")), realnode.enabled(env))
 
     apiserver_port = property(lambda self: self.port_base)
     etcd_client_port = property(lambda self: self.port_base + 1)
@@ -88,16 +98,30 @@ class Layout:
     def component_kubeconfig(self, name: str) -> Path:
         return self.kubeconfig if name == "admin" else self.kubeconfigs / f"{name}.kubeconfig"
 
+    def node(self, bin_dir: Path | None = None) -> realnode.NodeLayout:
+        """The real node's layout; its binaries are where `up` linked them (state/node-bin) unless given."""
+        return realnode.NodeLayout(self.state, self.port_base, realnode.node_ip(), bin_dir or self.state / "node-bin")
+
+    def has_real_node(self) -> bool:
+        """Whether the cluster in the state directory was started with a real node."""
+        return (self.state / "node-bin").exists()
+
 
 def log(message: str) -> None:
     print(f"[testcluster] {message}", file=sys.stderr, flush=True)
 
 
-def build() -> Path:
-    """Build (or find cached) binaries; returns their directory."""
-    result = subprocess.run(["bash", str(HERE / "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
+def build(*what: str) -> Path:
+    """Build (or find cached) binaries; returns their directory. what: () the control plane, ("node",) the real node."""
+    result = subprocess.run(
+        ["bash", str(HERE / "build.sh"), *what],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
     if result.returncode != 0:
-        raise ClusterError("building the test cluster binaries failed (see the output above)")
+        raise ClusterError(f"building the test cluster binaries {' '.join(what)} failed (see the output above)")
     return Path(result.stdout.strip().splitlines()[-1])
 
 
@@ -244,14 +268,19 @@ def _fetch(source: dict) -> str:
 # --- the cluster ---------------------------------------------------------------------------
 
 
-def write_pki(layout: Layout) -> None:
+def write_pki(layout: Layout) -> pki.Authority:
     ca = pki.Authority(layout.pki_dir)
-    ca.issue("apiserver", "kube-apiserver", server=True)
+    # With a real node, pods reach the API server at the node's address and the `kubernetes` Service.
+    ips = [realnode.node_ip(), realnode.KUBERNETES_SERVICE_IP] if layout.real_node else []
+    ca.issue("apiserver", "kube-apiserver", server=True, ips=ips)
+    if layout.real_node:  # exec, logs and port-forward go through the kubelet
+        ca.issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ["system:masters"])
     pki.write_service_account_keys(layout.pki_dir)
     layout.kubeconfigs.mkdir(parents=True, exist_ok=True)
     for name, (user, groups) in pki.CLIENTS.items():
         pair = ca.issue(name, user, groups)
         pki.write_kubeconfig(layout.component_kubeconfig(name), layout.server, ca.pair.cert, pair, user)
+    return ca
 
 
 def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None:
@@ -277,6 +306,26 @@ def start_control_plane(bin_dir: Path, layout: Layout, procs: Processes) -> None
     start_apiserver(bin_dir, layout, procs)
 
 
+def apiserver_network_args(layout: Layout) -> list[str]:
+    if not layout.real_node:
+        return [
+            "--bind-address=127.0.0.1",
+            # Loopback is never a valid endpoint of the `kubernetes` Service, so nothing reconciles it.
+            "--advertise-address=127.0.0.1",
+            "--endpoint-reconciler-type=none",
+        ]
+    p = layout.pki_dir
+    # Pods reach it at the node's address (the `kubernetes` Service's endpoint); loopback keeps working.
+    return [
+        "--bind-address=0.0.0.0",
+        f"--advertise-address={realnode.node_ip()}",
+        f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+        f"--kubelet-certificate-authority={p / 'ca.crt'}",
+        "--kubelet-preferred-address-types=InternalIP",
+    ]
+
+
 def start_apiserver(bin_dir: Path, layout: Layout, procs: Processes) -> None:
     p = layout.pki_dir
     procs.start(
@@ -284,11 +333,8 @@ def start_apiserver(bin_dir: Path, layout: Layout, procs: Processes) -> None:
         [
             str(bin_dir / "kube-apiserver"),
             f"--etcd-servers=http://127.0.0.1:{layout.etcd_client_port}",
-            "--bind-address=127.0.0.1",
             f"--secure-port={layout.apiserver_port}",
-            # Loopback is never a valid endpoint of the `kubernetes` Service, so nothing reconciles it.
-            "--advertise-address=127.0.0.1",
-            "--endpoint-reconciler-type=none",
+            *apiserver_network_args(layout),
             f"--cert-dir={layout.state / 'apiserver-certs'}",
             f"--tls-cert-file={p / 'apiserver.crt'}",
             f"--tls-private-key-file={p / 'apiserver.key'}",
@@ -316,6 +362,7 @@ def restart_apiserver(layout: Layout) -> float:
     procs = Processes(layout.state)
     if not running(layout):
         raise ClusterError(f"no running cluster in {layout.state}")
+    layout = dataclasses.replace(layout, real_node=layout.has_real_node())
     started = time.monotonic()
     procs.stop("kube-apiserver")
     start_apiserver(layout.state / "bin", layout, procs)
@@ -370,7 +417,8 @@ def start_controllers(bin_dir: Path, layout: Layout, procs: Processes) -> None:
             str(bin_dir / "kwok"),
             f"--kubeconfig={layout.component_kubeconfig('kwok')}",
             f"--config={layout.state / 'kwok.yaml'}",
-            "--manage-all-nodes=true",
+            # Only its own nodes: a real node beside them has its kubelet.
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}",
             "--node-lease-duration-seconds=40",
             f"--cidr={POD_CIDR}",
         ],
@@ -520,9 +568,36 @@ def default_service_account_exists(bin_dir: Path, layout: Layout) -> bool:
         return False
 
 
+def real_node_ready(bin_dir: Path, layout: Layout) -> bool:
+    try:
+        node = json.loads(kubectl(bin_dir, layout, "get", "node", realnode.NODE_NAME, "-o", "json"))
+    except ClusterError:
+        return False
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+
+
+def real_node_runs(state: Path) -> bool:
+    """Whether the real node of the cluster in `state` runs (for the one-per-machine lock)."""
+    procs = Processes(state)
+    return any(procs.alive(name) for name in REAL_NODE_PROCESSES)
+
+
+def start_real_node(bin_dir: Path, layout: Layout, procs: Processes, ca: pki.Authority, phase) -> None:
+    """The real node's processes, CoreDNS as the kube-dns Service's endpoint, and the kwok nodes tainted
+    so that ordinary pods land on the real node."""
+    node = layout.node()
+    realnode.start(node, ca, layout.server, POD_CIDR, procs, wait_for, phase)
+    apply(bin_dir, layout, yaml.safe_dump(realnode.dns_endpoint_slice(node)))
+    kubectl(bin_dir, layout, "taint", "nodes", "--selector=type=kwok", realnode.KWOK_TAINT, "--overwrite")
+    wait_for(f"node {realnode.NODE_NAME} Ready", lambda: real_node_ready(bin_dir, layout), 90, procs, "kubelet")
+    phase(f"real node {realnode.NODE_NAME} Ready ({node.ip})")
+
+
 def running(layout: Layout) -> bool:
     procs = Processes(layout.state)
     core = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
+    if layout.has_real_node():
+        core += REAL_NODE_PROCESSES
     return all(procs.alive(name) for name in core) and api_ready(layout)
 
 
@@ -537,17 +612,25 @@ def up(layout: Layout) -> bool:
         down(layout)
     started = time.monotonic()
     bin_dir = build()
+    node_bin = build("node") if layout.real_node else None
+    if layout.real_node:
+        try:
+            realnode.acquire_lock(layout.state, real_node_runs)
+        except realnode.NodeError as err:
+            raise ClusterError(str(err)) from err
     if layout.state.exists():
         shutil.rmtree(layout.state)
     layout.state.mkdir(parents=True)
     (layout.state / "bin").symlink_to(bin_dir)
+    if node_bin:
+        (layout.state / "node-bin").symlink_to(node_bin)
     procs = Processes(layout.state)
 
     def phase(name: str) -> None:
         log(f"{name} after {time.monotonic() - started:.1f}s")
 
     try:
-        write_pki(layout)
+        ca = write_pki(layout)
         start_control_plane(bin_dir, layout, procs)
         phase("API server ready")
         # Controllers and the node come up while the CRDs are applied; stand-ins watch CRDs, so after.
@@ -557,6 +640,8 @@ def up(layout: Layout) -> bool:
         kubectl(bin_dir, layout, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
         apply(bin_dir, layout, (HERE / "manifests" / "platform.yaml").read_text())
         phase("CRDs established and platform objects applied")
+        if layout.real_node:
+            start_real_node(bin_dir, layout, procs, ca, phase)
         start_fake_connect(layout, procs)
         start_fake_authentik(layout, procs)
         start_standins(layout, procs)
@@ -570,6 +655,8 @@ def up(layout: Layout) -> bool:
         )
     except BaseException:
         log(f"start failed; stopping what was started (logs kept in {layout.state / 'logs'})")
+        if layout.real_node:
+            realnode.stop(layout.node(), procs)
         procs.stop_all()
         raise
     log(f"up in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
@@ -578,7 +665,14 @@ def up(layout: Layout) -> bool:
 
 
 def down(layout: Layout) -> None:
-    stopped = Processes(layout.state).stop_all()
+    procs = Processes(layout.state)
+    stopped = []
+    if layout.has_real_node():
+        stopped = realnode.stop(layout.node(), procs)
+        # The API server, on its way out, removes its lease on the `kubernetes` Service's endpoints
+        # and waits for its clients: its clients first, then it, then etcd.
+        stopped += procs.stop_all(keep=("kube-apiserver", "etcd"))
+    stopped += procs.stop_all(keep=("etcd",)) + procs.stop_all()
     if layout.state.exists():
         shutil.rmtree(layout.state)
     log(f"stopped {', '.join(stopped) or 'nothing'}; removed {layout.state}")
@@ -598,6 +692,10 @@ def status(layout: Layout) -> bool:
     print(f"{'audit log':28} {layout.audit_log}")
     print(f"{'fake 1Password Connect':28} {layout.onepassword_connect_url}")
     print(f"{'fake Authentik API':28} {layout.authentik_url}/api/v3/")
+    if layout.has_real_node():
+        node = layout.node()
+        print(f"{'real node':28} {realnode.NODE_NAME} at {node.ip}")
+        print(f"{'containerd':28} {' '.join(node.ctr_argv())}")
     return ready and all(procs.alive(n) for n in recorded)
 
 
@@ -617,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
             print(build())
         else:
             return 0 if status(layout) else 1
-    except ClusterError as err:
+    except (ClusterError, realnode.NodeError, nodehost.HostError) as err:
         log(f"error: {err}")
         return 1
     return 0
