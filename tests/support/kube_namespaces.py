@@ -39,3 +39,14 @@ def delete_namespaces(k8s, names: Iterable[str]) -> None:
         except ApiException as err:
             if err.status != 404:
                 raise
+
+
+def exists(read, *args) -> bool:
+    """Whether read(*args) finds the object (False on 404)."""
+    try:
+        read(*args)
+    except ApiException as err:
+        if err.status == 404:
+            return False
+        raise
+    return True

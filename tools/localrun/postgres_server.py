@@ -7,6 +7,10 @@ $HOMELAB_POSTGRES_BIN) run a fresh cluster in a temporary directory, listening o
 PostgreSQL refuses to run as root, so as root the server runs as `nobody`.
 `create_database` gives each user of the server its own login role and database. `start_standby` adds a
 hot standby of a server (`pg_basebackup -R`, streaming replication), as CloudNativePG's replicas are.
+
+A server may also listen on another address and accept clients of more networks (`start(host=...,
+client_networks=...)`), and keep its data: `shut_down()` stops it cleanly and leaves the data
+directory, which a later `start()` on the same root resumes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +44,9 @@ def postgres_bin() -> Path:
     return majors[-1]
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -81,11 +86,26 @@ class PostgresServer:
         return result.stdout
 
     def create_database(self, user: str, password: str, database: str) -> None:
-        """A login role with this password, owning a new database of that name."""
+        """A login role with this password (through standard input, as in set_password), owning a new database
+        of that name."""
         self.psql(
+            f"SET log_min_error_statement = panic;\n{psql_set('password', password)}\n"
             'CREATE ROLE :"user" LOGIN PASSWORD :\'password\';\nCREATE DATABASE :"database" OWNER :"user";\n',
-            variables={"user": user, "password": password, "database": database},
+            variables={"user": user, "database": database},
         )
+
+    def set_password(self, user: str, password: str) -> None:
+        """A new password for a role. The password goes through psql's standard input, never its command
+        line, and a failing statement is not logged (it would hold the password)."""
+        self.psql(
+            f"SET log_min_error_statement = panic;\n{psql_set('password', password)}\n"
+            "ALTER ROLE :\"user\" PASSWORD :'password';\n",
+            variables={"user": user},
+        )
+
+    def role_exists(self, user: str) -> bool:
+        found = self.psql("SELECT count(*) FROM pg_roles WHERE rolname = :'user';", variables={"user": user})
+        return found.strip() == "1"
 
     def drop_database(self, user: str, database: str) -> None:
         self.psql(
@@ -95,6 +115,12 @@ class PostgresServer:
 
     def tables(self, database: str) -> set[str]:
         return set(self.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public';", database=database).split())
+
+    def shut_down(self) -> None:
+        """Stop the server cleanly (fast shutdown: clients are disconnected) and keep its data directory."""
+        run_checked(self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        if self.socket_dir.parent != self.data_dir.parent:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def stop(self) -> None:
         """Stop the server at once (nothing in it has to survive) and remove its files."""
@@ -106,34 +132,64 @@ class PostgresServer:
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
+def psql_set(name: str, value: str) -> str:
+    """A psql `\\set` of a variable to a value that may hold any character (quotes and backslashes escaped)."""
+    quoted = value.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n")
+    return f"\\set {name} '{quoted}'"
+
+
 def run_checked(server_args: tuple[str, ...], *args: str) -> None:
     result = subprocess.run([*server_args, *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:1])} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def _prepare(root: Path | None) -> PostgresServer:
-    """A server's directories (owned by the server's user) and port; nothing runs yet."""
+def server_user() -> pwd.struct_passwd | None:
+    """Who runs the server: `nobody` as root (PostgreSQL refuses root), else the caller (None)."""
+    return pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+
+
+def _run_as(owner: pwd.struct_passwd | None) -> tuple[str, ...]:
+    return ("runuser", "-u", owner.pw_name, "--") if owner else ()
+
+
+def shut_down_data_dir(data_dir: Path) -> None:
+    """Stop cleanly whatever server runs on this data directory, such as one whose start was interrupted."""
+    run_checked(_run_as(server_user()), str(postgres_bin() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop")
+
+
+def _prepare(root: Path | None, host: str, socket_dir: Path | None, resume: bool = False) -> PostgresServer:
+    """A server's directories (owned by the server's user) and port; nothing runs yet. With `resume`,
+    the data directory may exist already."""
     bin_dir = postgres_bin()
     # Under /tmp rather than a test's tmp_path: an unprivileged server user must reach it.
     root = root or Path(tempfile.mkdtemp(prefix="homelab-postgres-"))
     root.mkdir(parents=True, exist_ok=True)
-    owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
-    run_as: tuple[str, ...] = ("runuser", "-u", owner.pw_name, "--") if owner else ()
-    data_dir, socket_dir = root / "data", root / "socket"
-    data_dir.mkdir(mode=0o700)
-    socket_dir.mkdir(mode=0o700)
+    owner = server_user()
+    run_as = _run_as(owner)
+    # A socket's path has at most 107 bytes: a deep root takes a short socket_dir (such as a mkdtemp).
+    data_dir, socket_dir = root / "data", socket_dir or root / "socket"
+    data_dir.mkdir(mode=0o700, exist_ok=resume)
+    socket_dir.mkdir(mode=0o700, exist_ok=True)
     if owner:
         for path in (root, data_dir, socket_dir):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-    return PostgresServer(bin_dir, data_dir, socket_dir, "127.0.0.1", free_port(), run_as)
+    return PostgresServer(bin_dir, data_dir, socket_dir, host, free_port(host), run_as)
+
+
+def _allow_clients(server: PostgresServer, networks: Iterable[str]) -> None:
+    """Password (scram-sha-256) logins over TCP from these networks (CIDRs), beside initdb's loopback lines."""
+    lines = "".join(f"host all all {network} scram-sha-256\n" for network in networks)
+    if lines:
+        with (server.data_dir / "pg_hba.conf").open("a") as hba:
+            hba.write(lines)
 
 
 def _run(server: PostgresServer, *extra_options: str) -> None:
     """Start the server in its data directory, its log next to it (server.log)."""
     options = [
         "-c",
-        "listen_addresses=127.0.0.1",
+        f"listen_addresses={server.host}",
         "-p",
         str(server.port),
         "-k",
@@ -157,9 +213,21 @@ def _run(server: PostgresServer, *extra_options: str) -> None:
     )
 
 
-def start(root: Path | None = None) -> PostgresServer:
-    """Initialise and start a server in `root` (a new temporary directory by default)."""
-    server = _prepare(root)
+def start(
+    root: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    client_networks: Iterable[str] = (),
+    socket_dir: Path | None = None,
+) -> PostgresServer:
+    """Initialise and start a server in `root` (a new temporary directory by default), listening on `host`
+    and taking password logins from `client_networks` too. A root that holds a server's data already is
+    resumed: started again on a free port, its data, roles and pg_hba.conf as they were."""
+    resume = root is not None and (root / "data" / "PG_VERSION").is_file()
+    server = _prepare(root, host, socket_dir, resume=resume)
+    if resume:
+        _run(server)
+        return server
     run_checked(
         server.run_as,
         str(server.bin_dir / "initdb"),
@@ -174,15 +242,19 @@ def start(root: Path | None = None) -> PostgresServer:
         "--auth-host=scram-sha-256",
         "--no-instructions",
     )
+    _allow_clients(server, [f"{host}/32", *client_networks] if host != "127.0.0.1" else client_networks)
     _run(server)
     return server
 
 
-def start_standby(primary: PostgresServer, root: Path | None = None) -> PostgresServer:
-    """A hot standby of `primary`: a base backup that streams the primary's WAL from then on (read-only).
+def start_standby(
+    primary: PostgresServer, root: Path | None = None, *, socket_dir: Path | None = None
+) -> PostgresServer:
+    """A hot standby of `primary`: a base backup that streams the primary's WAL from then on (read-only),
+    listening on the primary's address and taking the logins the primary takes (its pg_hba.conf).
 
     It logs every statement (log_statement=all), so a test can tell which queries it served."""
-    server = _prepare(root)
+    server = _prepare(root, primary.host, socket_dir)
     run_checked(
         server.run_as,
         str(server.bin_dir / "pg_basebackup"),
@@ -196,6 +268,7 @@ def start_standby(primary: PostgresServer, root: Path | None = None) -> Postgres
         SUPERUSER,
         "-X",
         "stream",
+        "--checkpoint=fast",  # not the next scheduled checkpoint, minutes away
         "-R",
     )
     _run(server, "-c", "hot_standby=on", "-c", "log_statement=all")

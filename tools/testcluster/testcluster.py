@@ -45,6 +45,7 @@ import nodehost  # noqa: E402
 import pki  # noqa: E402
 import realnode  # noqa: E402
 from procs import Processes  # noqa: E402
+from standin_args import standin_args  # noqa: E402
 
 import images  # noqa: E402
 
@@ -526,6 +527,7 @@ def start_standins(layout: Layout, procs: Processes, only_missing: bool = False)
                 sys.executable,
                 str(script),
                 f"--kubeconfig={layout.component_kubeconfig('standins')}",
+                *standin_args(layout, script.stem, node_ip=None),
             ],
             env=standin_env(layout, script),
         )
@@ -545,12 +547,20 @@ def start_missing(layout: Layout) -> list[str]:
 
 
 def node_ready(bin_dir: Path, layout: Layout) -> bool:
+    """Every node of manifests/node.yaml (the kwok nodes) exists and is Ready."""
+    wanted = {
+        node["metadata"]["name"] for node in yaml.safe_load((HERE / "manifests" / "node.yaml").read_text())["items"]
+    }
     try:
-        node = json.loads(kubectl(bin_dir, layout, "get", "node", "kwok-node-0", "-o", "json"))
+        nodes = json.loads(kubectl(bin_dir, layout, "get", "nodes", "-l", "type=kwok", "-o", "json"))["items"]
     except ClusterError:
         return False
-    conditions = node.get("status", {}).get("conditions", [])
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    ready = {
+        node["metadata"]["name"]
+        for node in nodes
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+    }
+    return wanted <= ready
 
 
 def default_service_account_exists(bin_dir: Path, layout: Layout) -> bool:
@@ -650,7 +660,7 @@ def up(layout: Layout) -> bool:
         start_fake_connect(layout, procs)
         start_fake_authentik(layout, procs)
         start_standins(layout, procs)
-        wait_for("node kwok-node-0 Ready", lambda: node_ready(bin_dir, layout), 60, procs, "kwok")
+        wait_for("the kwok nodes Ready", lambda: node_ready(bin_dir, layout), 60, procs, "kwok")
         wait_for(
             "the default ServiceAccount",
             lambda: default_service_account_exists(bin_dir, layout),

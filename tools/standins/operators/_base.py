@@ -68,13 +68,23 @@ class KeyedWorker:
         timer.start()
 
 
-def connect(description: str) -> client.ApiClient:
+def start(
+    description: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+) -> tuple[client.ApiClient, argparse.Namespace]:
+    """Parse the command line (`--kubeconfig` and what add_arguments adds), set up logging and SIGTERM
+    (a clean exit: `finally` blocks run), and connect; returns the client and the parsed arguments."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--kubeconfig", required=True)
+    if add_arguments:
+        add_arguments(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    return config.new_client_from_config(config_file=args.kubeconfig)
+    return config.new_client_from_config(config_file=args.kubeconfig), args
+
+
+def connect(description: str) -> client.ApiClient:
+    return start(description)[0]
 
 
 def reconcile_forever(name: str, list_func: Callable, handle: Callable[[str, dict], None], **kwargs) -> None:

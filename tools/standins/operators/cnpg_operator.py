@@ -7,7 +7,19 @@ application secret, as with the operator); one PVC and one Pod per instance (kwo
 the Longhorn stand-in binds the claims). All but the PVCs are owned by the Cluster and go with it.
 It reports the operator's status: phase, instances and ready instances, primary, services and the
 `Ready` condition. No instance starts while the secret named in `bootstrap.initdb` is missing (the
-operator's bootstrap cannot run without it). PostgreSQL itself does not run: tests that need a
+operator's bootstrap cannot run without it). Instance pods stay on the simulated (kwok) nodes: they
+tolerate the taint `kwok.x-k8s.io/node=fake:NoSchedule` and require the node label `type: kwok`, on
+top of the Cluster's own affinity (a real node could not pull the PostgreSQL image).
+
+PostgreSQL runs only when asked: with `--postgres-listen=<IP> --postgres-dir=<directory>`, each
+Cluster gets real servers (Debian's, through tools/localrun/postgres_server.py; see
+_cnpg_postgres.py): a primary with the database and owner of `bootstrap.initdb` (the owner's
+password from the initdb secret or the generated `-app` secret, a changed password set with ALTER
+ROLE) and a hot standby per further instance, listening on that IP, each on a free port, taking
+password logins (scram-sha-256) from the pod network 10.244.0.0/16 and the IP itself. The `-rw`,
+`-ro` and `-r` Services then have no selector; the stand-in writes their EndpointSlices (the
+primary, the standbys, all). The servers stop, their data kept, when the Cluster is deleted and when
+the stand-in exits (SIGTERM). Without `--postgres-listen` no server runs: tests that need a
 database use a real local server.
 
 For each `Backup` (on demand) it checks what the operator checks before it starts one
@@ -26,15 +38,20 @@ on scale-down and owns all claims, so deleting the Cluster would delete them).
 
 from __future__ import annotations
 
+import argparse
+import base64
 import copy
+import ipaddress
 import logging
 import secrets
 import string
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from _base import KeyedWorker, connect, reconcile_forever
+from _base import KeyedWorker, reconcile_forever, start
+from _cnpg_postgres import SLICE_MANAGER, Owner, Servers, endpoint_slices, service_spec
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
@@ -51,6 +68,9 @@ PHASE_HEALTHY = "Cluster in healthy state"
 PHASE_FIRST_PRIMARY = "Setting up primary"
 PHASE_WAITING = "Waiting for the instances to become active"
 MERGE_PATCH = "application/merge-patch+json"
+# Instance pods run on the simulated nodes only, which the real-node mode taints.
+KWOK_NODE_EXPRESSION = {"key": "type", "operator": "In", "values": ["kwok"]}
+KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Equal", "value": "fake", "effect": "NoSchedule"}
 
 log = logging.getLogger("cnpg-operator-standin")
 
@@ -85,8 +105,9 @@ def object_meta(cluster: dict, name: str, labels: dict | None = None, owned: boo
     return meta
 
 
-def services(cluster: dict) -> list[dict]:
-    """`-rw` selects the primary, `-ro` the replicas, `-r` every instance: the operator's selectors."""
+def services(cluster: dict, selector: bool = True) -> list[dict]:
+    """`-rw` selects the primary, `-ro` the replicas, `-r` every instance: the operator's selectors.
+    Without `selector` (real servers outside the cluster), EndpointSlices say where they are."""
     name = cluster["metadata"]["name"]
     extra_selector = {
         "rw": {"cnpg.io/instanceRole": "primary"},
@@ -99,10 +120,10 @@ def services(cluster: dict) -> list[dict]:
             "spec": {
                 "type": "ClusterIP",
                 "ports": [{"name": "postgres", "port": PORT, "targetPort": PORT, "protocol": "TCP"}],
-                "selector": {"cnpg.io/cluster": name, **selector},
+                **({"selector": {"cnpg.io/cluster": name, **extra}} if selector else {}),
             },
         }
-        for suffix, selector in extra_selector.items()
+        for suffix, extra in extra_selector.items()
     ]
 
 
@@ -179,8 +200,9 @@ def instance_claim(cluster: dict, serial: int) -> dict:
     return {"metadata": meta, "spec": spec}
 
 
-def pod_affinity(cluster_name: str, config: dict) -> dict | None:
-    """The operator's anti-affinity between instances (preferred unless `required`), plus the user's terms."""
+def pod_affinity(cluster_name: str, config: dict) -> dict:
+    """The operator's anti-affinity between instances (preferred unless `required`), plus the user's terms,
+    and always on a kwok node (on_kwok_nodes)."""
     affinity: dict = {}
     if config.get("enablePodAntiAffinity", True):
         term = {
@@ -202,9 +224,20 @@ def pod_affinity(cluster_name: str, config: dict) -> dict | None:
         affinity.setdefault("podAntiAffinity", {}).setdefault(kind, []).extend(terms)
     if config.get("additionalPodAffinity"):
         affinity["podAffinity"] = config["additionalPodAffinity"]
-    if config.get("nodeAffinity"):
-        affinity["nodeAffinity"] = config["nodeAffinity"]
-    return affinity or None
+    affinity["nodeAffinity"] = on_kwok_nodes(config.get("nodeAffinity") or {})
+    return affinity
+
+
+def on_kwok_nodes(node_affinity: dict) -> dict:
+    """The Cluster's node affinity, its required terms each also asking for `type: kwok` (terms are ORed,
+    expressions within one ANDed), or that alone when it has none."""
+    result = copy.deepcopy(node_affinity)
+    required = result.setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+    terms = required.get("nodeSelectorTerms") or [{}]
+    for term in terms:
+        term.setdefault("matchExpressions", []).append(KWOK_NODE_EXPRESSION)
+    required["nodeSelectorTerms"] = terms
+    return result
 
 
 def instance_pod(cluster: dict, serial: int) -> dict:
@@ -254,7 +287,7 @@ def instance_pod(cluster: dict, serial: int) -> dict:
         "volumes": [{"name": "pgdata", "persistentVolumeClaim": {"claimName": pod_name}}],
         "affinity": pod_affinity(name, affinity),
         "nodeSelector": affinity.get("nodeSelector"),
-        "tolerations": affinity.get("tolerations"),
+        "tolerations": [*(affinity.get("tolerations") or []), KWOK_TOLERATION],
         "topologySpreadConstraints": spec.get("topologySpreadConstraints"),
     }
     return {"metadata": meta, "spec": {k: v for k, v in pod_spec.items() if v is not None}}
@@ -331,10 +364,21 @@ def is_ready(pod: client.V1Pod) -> bool:
 class Operator(KeyedWorker):
     """Watches feed cluster keys into one queue; one worker syncs them, so syncs never overlap."""
 
-    def __init__(self, api: client.ApiClient):
+    def __init__(self, api: client.ApiClient, servers: Servers | None = None):
         super().__init__(log)
+        self.api = api
         self.core = client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
+        self.discovery = client.DiscoveryV1Api(api)
+        self.servers = servers
+        # (namespace, secret) -> the Cluster whose owner's password it holds: a change reaches the server.
+        self.password_secrets: dict[tuple[str, str], str] = {}
+
+    def on_secret(self, event: str, secret: dict) -> None:
+        meta = secret["metadata"]
+        cluster = self.password_secrets.get((meta["namespace"], meta["name"]))
+        if cluster and event != "DELETED":
+            self.enqueue((meta["namespace"], cluster))
 
     def on_cluster(self, event: str, cluster: dict) -> None:
         self.enqueue((cluster["metadata"]["namespace"], cluster["metadata"]["name"]))
@@ -349,14 +393,18 @@ class Operator(KeyedWorker):
             cluster = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
         except ApiException as err:
             if err.status == 404:  # deleted: the garbage collector removes what it owned
+                self.stop_servers(namespace, name)
                 return
             raise
         if cluster["metadata"].get("deletionTimestamp") or self.terminating(namespace):
+            self.stop_servers(namespace, name)
             return  # going away: whatever would be (re)created now would only be refused or collected
         self.ensure_services(cluster)
         self.ensure_app_secret(cluster)
         missing = self.missing_bootstrap_secret(cluster)
         ready = set() if missing else self.ensure_instances(cluster)
+        if self.servers is not None and not missing:
+            ready &= self.ensure_servers(cluster)
         self.update_status(cluster, ready)
         if missing:
             raise Waiting(f"secret {missing!r} named in bootstrap.initdb does not exist")
@@ -374,9 +422,74 @@ class Operator(KeyedWorker):
 
     def ensure_services(self, cluster: dict) -> None:
         existing = {s.metadata.name for s in self.list_of_cluster(cluster, "service")}
-        for service in services(cluster):
+        for service in services(cluster, selector=self.servers is None):
             if service["metadata"]["name"] not in existing:
                 self.create(self.core.create_namespaced_service, service)
+
+    # --- real servers (--postgres-listen) --------------------------------------------------
+
+    def stop_servers(self, namespace: str, name: str) -> None:
+        if self.servers is not None:
+            self.servers.stop(namespace, name)
+
+    def ensure_servers(self, cluster: dict) -> set[str]:
+        """The Cluster's servers running with the owner's current password, the Services pointing at them;
+        returns the instances served."""
+        meta = cluster["metadata"]
+        owner = self.owner(cluster)
+        ports = self.servers.ensure(meta["namespace"], meta["name"], cluster["spec"].get("instances", 1), owner)
+        self.ensure_endpoint_slices(cluster, ports)
+        self.ensure_service_ports(cluster, ports)
+        return set(ports)
+
+    def owner(self, cluster: dict) -> Owner:
+        """The database and owner of bootstrap.initdb, the password from its secret (or the generated `-app`)."""
+        meta, initdb = cluster["metadata"], initdb_config(cluster) or {}
+        secret_name = initdb_secret_name(cluster) or f"{meta['name']}-app"
+        self.password_secrets[(meta["namespace"], secret_name)] = meta["name"]
+        try:
+            secret = self.core.read_namespaced_secret(secret_name, meta["namespace"])
+        except ApiException as err:
+            if err.status == 404:
+                raise Waiting(f"secret {secret_name!r} with the owner's password does not exist") from None
+            raise
+        password = base64.b64decode((secret.data or {}).get("password", "")).decode()
+        if not password:
+            raise Waiting(f"secret {secret_name!r} has no password")
+        database = initdb.get("database") or "app"
+        return Owner(database, initdb.get("owner") or database, password)
+
+    def ensure_endpoint_slices(self, cluster: dict, ports: dict[str, int]) -> None:
+        namespace = cluster["metadata"]["namespace"]
+        slices = endpoint_slices(cluster, lambda n, labels: object_meta(cluster, n, labels), self.servers.listen, ports)
+        wanted = {body["metadata"]["name"]: body for body in slices}
+        managed_by = f"endpointslice.kubernetes.io/managed-by={SLICE_MANAGER}"
+        selector = f"cnpg.io/cluster={cluster['metadata']['name']},{managed_by}"
+        existing = {
+            found.metadata.name: self.api.sanitize_for_serialization(found)
+            for found in self.discovery.list_namespaced_endpoint_slice(namespace, label_selector=selector).items
+        }
+        for name in existing.keys() - wanted.keys():
+            self.discovery.delete_namespaced_endpoint_slice(name, namespace)
+        for name, body in wanted.items():
+            current = existing.get(name)
+            if current is None:
+                self.create(self.discovery.create_namespaced_endpoint_slice, body)
+            elif (current.get("endpoints"), current.get("ports")) != (body["endpoints"], body["ports"]):
+                patch = {"endpoints": body["endpoints"], "ports": body["ports"]}
+                self.discovery.patch_namespaced_endpoint_slice(name, namespace, patch, _content_type=MERGE_PATCH)
+                log.info("pointed %s/%s at port %d", namespace, name, body["ports"][0]["port"])
+
+    def ensure_service_ports(self, cluster: dict, ports: dict[str, int]) -> None:
+        """No selector, and port 5432 mapped to the server's port (which is new at every start)."""
+        namespace, name = cluster["metadata"]["namespace"], cluster["metadata"]["name"]
+        for suffix in ("rw", "ro", "r"):
+            service = self.core.read_namespaced_service(f"{name}-{suffix}", namespace)
+            current = self.api.sanitize_for_serialization(service)["spec"]
+            wanted = service_spec(suffix, ports)
+            if current.get("selector") or current.get("ports") != wanted["ports"]:
+                patch = {"spec": {"selector": None, "ports": wanted["ports"]}}
+                self.core.patch_namespaced_service(f"{name}-{suffix}", namespace, patch, _content_type=MERGE_PATCH)
 
     def ensure_app_secret(self, cluster: dict) -> None:
         secret = app_secret(cluster)
@@ -506,9 +619,30 @@ class BackupOperator(KeyedWorker):
         self.log.info("backup %s/%s of %s: %s", namespace, name, cluster_name, status["phase"])
 
 
+def postgres_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--postgres-listen",
+        metavar="IP",
+        help="run real PostgreSQL servers for every Cluster, listening on this address (default: none runs)",
+    )
+    parser.add_argument(
+        "--postgres-dir", type=Path, help="where the servers keep their data (required with --postgres-listen)"
+    )
+
+
 def main() -> None:
-    api = connect(__doc__)
-    operator, backups = Operator(api), BackupOperator(api)
+    api, args = start(__doc__, postgres_arguments)
+    servers = None
+    if args.postgres_listen:
+        if not args.postgres_dir:
+            raise SystemExit("--postgres-listen needs --postgres-dir")
+        if ipaddress.ip_address(args.postgres_listen).is_loopback:
+            # The API server refuses loopback addresses in EndpointSlices.
+            raise SystemExit(
+                f"--postgres-listen is {args.postgres_listen}: give an address of the host that is not loopback"
+            )
+        servers = Servers(args.postgres_listen, args.postgres_dir)
+    operator, backups = Operator(api, servers), BackupOperator(api)
     watches = [
         (
             "clusters",
@@ -529,12 +663,18 @@ def main() -> None:
             {"group": GROUP, "version": VERSION, "plural": BACKUPS},
         ),
     ]
+    if servers is not None:
+        watches.append(("secrets", operator.core.list_secret_for_all_namespaces, operator.on_secret, {}))
     for name, list_func, handle, kwargs in watches:
         watch = threading.Thread(target=reconcile_forever, args=(name, list_func, handle), kwargs=kwargs)
         watch.daemon = True
         watch.start()
     threading.Thread(target=backups.work_forever, daemon=True).start()
-    operator.work_forever()
+    try:
+        operator.work_forever()
+    finally:  # SIGTERM (testcluster down) included: no server outlives the stand-in
+        if servers is not None:
+            servers.stop_all()
 
 
 if __name__ == "__main__":

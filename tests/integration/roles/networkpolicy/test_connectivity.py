@@ -34,9 +34,8 @@ DEPLOYMENT_VARS = {
     "networkpolicy_monitoring_namespace": "monitoring",
     "networkpolicy_monitoring_pod_labels": {"app.kubernetes.io/name": "prometheus"},
     "networkpolicy_mlflow_egress_extra": [{"name": "s3", "to": {"cidrs": [S3]}, "ports": [443]}],
+    # Two instances, on two of the test cluster's three nodes (the default anti-affinity, required).
     "postgres_instances": 2,
-    # The test cluster has one node: two instances may share it.
-    "postgres_pod_anti_affinity_type": "preferred",
     "mlflow_gc_enabled": True,
     # MLflow's own HTTPRoute, so that the gateway's flow to MLflow is part of the analysis
     # (inventories/local routes through Authentik's outpost instead, which proxy mode requires).

@@ -27,11 +27,11 @@ GROUP, VERSION = "postgresql.cnpg.io", "v1"
 CLUSTER, SECRET = "mlflow-postgres", "mlflow-secrets"
 BARMAN = "barman-cloud.cloudnative-pg.io"
 
-# The deployment: two instances kept apart where possible (the test cluster has one node), and
-# scheduled backups through the Barman Cloud plugin, whose CRDs the test cluster does not need.
+# The deployment: two instances on different nodes (the default anti-affinity, `required` by
+# hostname; the test cluster has three nodes in three zones), and scheduled backups through the
+# Barman Cloud plugin, whose CRDs the test cluster does not need.
 DEPLOYMENT_VARS = {
     "postgres_instances": 2,
-    "postgres_pod_anti_affinity_type": "preferred",
     "postgres_storage_size": "20Gi",
     "postgres_scheduled_backup_enabled": True,
     "postgres_backup_schedule": "0 30 2 * * *",
@@ -136,7 +136,7 @@ def test_the_cluster_has_the_requested_spec(deployment, k8s):
     assert spec["imageName"] == "ghcr.io/cloudnative-pg/postgresql:17.6"
     assert spec["affinity"]["enablePodAntiAffinity"] is True
     assert spec["affinity"]["topologyKey"] == "kubernetes.io/hostname"
-    assert spec["affinity"]["podAntiAffinityType"] == "preferred"
+    assert spec["affinity"]["podAntiAffinityType"] == "required"
     assert spec["storage"]["size"] == "20Gi"
     assert spec["storage"]["storageClass"] == "longhorn"
     assert spec["bootstrap"]["initdb"] == {"database": "mlflow", "owner": "mlflow", "secret": {"name": SECRET}}
@@ -147,6 +147,50 @@ def test_the_cluster_has_the_requested_spec(deployment, k8s):
     assert cluster["metadata"]["labels"]["app.kubernetes.io/part-of"] == "mlflow"
     assert cluster["status"]["phase"] == "Cluster in healthy state"
     assert cluster["status"]["readyInstances"] == 2
+
+
+def instance_nodes(k8s, namespace: str) -> dict[str, str]:
+    """Instance pod -> the node the scheduler put it on."""
+    pods = (
+        client.CoreV1Api(k8s)
+        .list_namespaced_pod(namespace, label_selector=f"cnpg.io/cluster={CLUSTER},cnpg.io/podRole=instance")
+        .items
+    )
+    return {pod.metadata.name: pod.spec.node_name for pod in pods}
+
+
+def node_zones(k8s) -> dict[str, str]:
+    nodes = client.CoreV1Api(k8s).list_node().items
+    return {node.metadata.name: node.metadata.labels.get("topology.kubernetes.io/zone") for node in nodes}
+
+
+def test_the_two_instances_run_on_different_nodes(deployment, k8s):
+    nodes = instance_nodes(k8s, deployment["namespace"])
+
+    assert sorted(nodes) == [f"{CLUSTER}-1", f"{CLUSTER}-2"]
+    assert None not in nodes.values()
+    assert len(set(nodes.values())) == 2
+
+
+def test_three_instances_kept_apart_by_zone_land_in_three_zones(repo_root, testcluster, k8s, tmp_path):
+    namespace = unique("pg-zones")
+    host = {
+        "mlflow_namespace": namespace,
+        "postgres_password": secrets.token_urlsafe(16),
+        "postgres_instances": 3,
+        "postgres_pod_anti_affinity_topology_key": "topology.kubernetes.io/zone",
+    }
+    inventory = write_inventory(tmp_path / "hosts.yml", testcluster, {"target": host})
+    try:
+        result = ansible_playbook(repo_root, PLAYBOOK, inventory)
+
+        assert result.returncode == 0, result.stdout[-5000:]
+        assert read_cluster(k8s, namespace)["status"]["readyInstances"] == 3
+        zones, nodes = node_zones(k8s), instance_nodes(k8s, namespace)
+        assert len(nodes) == 3
+        assert sorted(zones[node] for node in nodes.values()) == ["zone-a", "zone-b", "zone-c"]
+    finally:
+        delete_namespace(k8s, namespace)
 
 
 def test_the_scheduled_backup_follows_the_schedule_and_is_suspended_when_turned_off(deployment, k8s):
@@ -233,9 +277,12 @@ def test_bad_input_fails_before_any_write_and_names_the_variable(repo_root, test
             {**fresh, "postgres_pod_monitor_enabled": True},
             ["podmonitors.monitoring.coreos.com", "postgres_pod_monitor_enabled"],
         ),
-        "too_few_nodes": (
-            {**fresh, "postgres_instances": 3},
-            ["postgres_instances is 3 with postgres_pod_anti_affinity_type required"],
+        "more_instances_than_nodes": (
+            {**fresh, "postgres_instances": 4},
+            [
+                "postgres_instances is 4 with postgres_pod_anti_affinity_type required",
+                "only 3 distinct value(s) of the label kubernetes.io/hostname",
+            ],
         ),
         "no_password": ({}, ["neither postgres_password nor postgres_password_file is set"]),
         "relative_password_file": (

@@ -1,5 +1,5 @@
 """The local test cluster is a real Kubernetes control plane: it validates, admits, authorizes
-and runs workloads (on a kwok-simulated node) the way a production cluster does."""
+and runs workloads (on kwok-simulated nodes, one per zone) the way a production cluster does."""
 
 from __future__ import annotations
 
@@ -117,7 +117,23 @@ def test_service_account_token_works_and_rbac_forbids_without_a_role(k8s, testcl
     assert err.value.status == 403
 
 
-def test_deployment_becomes_available_on_the_kwok_node(k8s, namespace):
+def test_three_kwok_nodes_are_ready_one_per_zone(k8s):
+    nodes = client.CoreV1Api(k8s).list_node(label_selector="type=kwok").items
+
+    def ready(node) -> bool:
+        return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+
+    assert {n.metadata.name: n.metadata.labels["topology.kubernetes.io/zone"] for n in nodes} == {
+        "kwok-node-0": "zone-a",
+        "kwok-node-1": "zone-b",
+        "kwok-node-2": "zone-c",
+    }
+    assert all(ready(n) for n in nodes)
+    assert len({n.metadata.labels["kubernetes.io/hostname"] for n in nodes}) == 3
+    assert all(n.metadata.annotations["kwok.x-k8s.io/node"] == "fake" for n in nodes)
+
+
+def test_deployment_becomes_available_on_the_kwok_nodes(k8s, namespace):
     labels = {"app": "web"}
     client.AppsV1Api(k8s).create_namespaced_deployment(
         namespace,
@@ -140,7 +156,7 @@ def test_deployment_becomes_available_on_the_kwok_node(k8s, namespace):
 
     eventually(available, what="Deployment web available")
     pods = client.CoreV1Api(k8s).list_namespaced_pod(namespace, label_selector="app=web").items
-    assert {p.spec.node_name for p in pods} == {"kwok-node-0"}
+    assert {p.spec.node_name for p in pods} <= {"kwok-node-0", "kwok-node-1", "kwok-node-2"}
     assert all(p.status.phase == "Running" for p in pods)
 
 
@@ -191,7 +207,7 @@ def test_longhorn_claim_is_bound_by_the_provisioner_standin(k8s, namespace):
     )
     claim = core.read_namespaced_persistent_volume_claim("data", namespace)
     volume = core.read_persistent_volume(claim.spec.volume_name)
-    assert volume.spec.csi.driver == "driver.longhorn.io"
+    assert volume.spec.local.path
     assert volume.spec.capacity["storage"] == "1Gi"
 
 

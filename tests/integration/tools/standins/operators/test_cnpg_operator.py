@@ -13,12 +13,10 @@ import time
 
 import pytest
 from ansible_runs import eventually
-from kube_namespaces import restricted_namespace
+from cnpg_clusters import GROUP, PLURAL, VERSION, create_cluster, patch_cluster, read_status, wait_healthy
+from kube_namespaces import exists, restricted_namespace
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
-GROUP, VERSION, PLURAL = "postgresql.cnpg.io", "v1", "clusters"
-HEALTHY = "Cluster in healthy state"
 STANDINS_USER = "system:testcluster-standins"
 INITDB_WITH_SECRET = {"database": "mlflow", "owner": "mlflow", "secret": {"name": "mlflow-db"}}
 
@@ -27,49 +25,6 @@ INITDB_WITH_SECRET = {"database": "mlflow", "owner": "mlflow", "secret": {"name"
 def namespace(k8s):
     with restricted_namespace(k8s, "cnpg-standin") as name:
         yield name
-
-
-def create_cluster(custom, namespace: str, instances: int = 1, initdb: dict | None = None) -> dict:
-    body = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Cluster",
-        "metadata": {"name": "pg"},
-        "spec": {
-            "instances": instances,
-            "imageName": "ghcr.io/cloudnative-pg/postgresql:17.5",
-            "storage": {"size": "1Gi", "storageClass": "longhorn"},
-            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
-            "bootstrap": {"initdb": initdb or {"database": "mlflow", "owner": "mlflow"}},
-        },
-    }
-    return custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-
-
-def read_status(custom, namespace: str) -> dict:
-    return custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg").get("status", {})
-
-
-def patch_cluster(custom, namespace: str, patch: dict) -> None:
-    custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "pg", patch)
-
-
-def wait_healthy(custom, namespace: str, instances: int) -> dict:
-    def healthy():
-        status = read_status(custom, namespace)
-        ready = status.get("readyInstances") == status.get("instances") == instances
-        return status if ready and status.get("phase") == HEALTHY else None
-
-    return eventually(healthy, what=f"Cluster pg healthy with {instances} ready instance(s)")
-
-
-def exists(read, *args) -> bool:
-    try:
-        read(*args)
-    except ApiException as err:
-        if err.status == 404:
-            return False
-        raise
-    return True
 
 
 def decoded(secret: client.V1Secret) -> dict:
@@ -137,6 +92,45 @@ def test_standin_cnpg_operator_brings_a_cluster_to_a_healthy_state(custom, core,
     assert not exists(core.read_namespaced_secret, "pg-app", namespace)
     credentials = core.read_namespaced_secret("mlflow-db", namespace)
     assert credentials.metadata.resource_version == credentials_version
+
+
+def test_standin_cnpg_operator_instances_stay_on_kwok_nodes_one_per_zone(custom, core, namespace):
+    """Required anti-affinity by zone, through the real scheduler: three instances in the three zones, a
+    fourth has nowhere to go; the Cluster's own node affinity holds besides `type: kwok`."""
+    create_credentials(core, namespace)
+    linux = {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
+    affinity = {
+        "podAntiAffinityType": "required",
+        "topologyKey": "topology.kubernetes.io/zone",
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [linux]}]}
+        },
+    }
+    create_cluster(custom, namespace, instances=3, initdb=INITDB_WITH_SECRET, affinity=affinity)
+    wait_healthy(custom, namespace, 3)
+
+    zones = {node.metadata.name: node.metadata.labels["topology.kubernetes.io/zone"] for node in core.list_node().items}
+    pods = core.list_namespaced_pod(namespace, label_selector="cnpg.io/podRole=instance").items
+    assert sorted(zones[pod.spec.node_name] for pod in pods) == ["zone-a", "zone-b", "zone-c"]
+    for pod in pods:
+        [term] = pod.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
+        assert [(e.key, e.operator, e.values) for e in term.match_expressions] == [
+            ("kubernetes.io/os", "In", ["linux"]),
+            ("type", "In", ["kwok"]),
+        ]
+        assert ("kwok.x-k8s.io/node", "Equal", "fake", "NoSchedule") in [
+            (t.key, t.operator, t.value, t.effect) for t in pod.spec.tolerations
+        ]
+
+    patch_cluster(custom, namespace, {"spec": {"instances": 4}})
+
+    def unschedulable():
+        pods = core.list_namespaced_pod(namespace, field_selector="metadata.name=pg-4").items
+        conditions = [c for pod in pods for c in pod.status.conditions or []]
+        return any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in conditions)
+
+    eventually(unschedulable, what="instance pg-4 unschedulable: no fourth zone")
+    assert read_status(custom, namespace)["readyInstances"] == 3
 
 
 def test_standin_cnpg_operator_waits_for_the_initdb_secret(custom, core, namespace):
