@@ -42,7 +42,8 @@ k8s_ldflags="$k8s_ldflags -X $cp.gitVersion=$k8s_version -X $cp.gitMajor=1 -X $c
 # The real node (HOMELAB_TESTCLUSTER_REAL_NODE=1): built only when asked for, into its own directory,
 # so that the control plane's cache and the default start stay as they are.
 node_modules=(kubernetes node/containerd node/runc node/cni-plugins node/coredns)
-node_packages=(libseccomp-dev iptables conntrack gcc libc6-dev)
+# PostgreSQL: the CloudNativePG stand-in runs real servers behind the Clusters' Services for the node's pods.
+node_packages=(libseccomp-dev iptables conntrack gcc libc6-dev postgresql)
 module_version() {  # module_version <dir> <module path>: the version its go.mod requires
   grep -oE "^\s*(require )?$2 v[^ ]+" "$here/modules/$1/go.mod" | awk '{print $NF}'
 }

@@ -517,6 +517,8 @@ def standin_env(layout: Layout, script: Path) -> dict:
 
 
 def start_standins(layout: Layout, procs: Processes, only_missing: bool = False) -> None:
+    # With the real node, pods reach the CloudNativePG stand-in's real PostgreSQL servers on the node's address.
+    node_ip = realnode.node_ip() if layout.real_node or layout.has_real_node() else None
     for script in standin_scripts():
         name = f"standin-{script.stem}"
         if only_missing and procs.alive(name):
@@ -527,7 +529,7 @@ def start_standins(layout: Layout, procs: Processes, only_missing: bool = False)
                 sys.executable,
                 str(script),
                 f"--kubeconfig={layout.component_kubeconfig('standins')}",
-                *standin_args(layout, script.stem, node_ip=None),
+                *standin_args(layout, script.stem, node_ip=node_ip),
             ],
             env=standin_env(layout, script),
         )

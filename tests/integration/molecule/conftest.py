@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 def molecule_test(testcluster) -> Callable[[str], None]:
-    def run(scenario: str) -> None:
+    def run(scenario: str, env: dict[str, str] | None = None) -> None:
+        """`molecule test` of `scenario`; `env` adds to the environment (another cluster, for one)."""
         venv_bin = Path(sys.executable).parent  # molecule runs ansible-config and friends from PATH
         result = subprocess.run(
             [str(venv_bin / "molecule"), "test", "--scenario-name", scenario],
@@ -29,6 +30,7 @@ def molecule_test(testcluster) -> Callable[[str], None]:
                 "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
                 "ANSIBLE_FORCE_COLOR": "0",
                 "PY_COLORS": "0",
+                **(env or {}),
             },
             capture_output=True,
             text=True,
