@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,8 +48,8 @@ def real_node_env(state: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def real_node_cluster(state: Path) -> Iterator[TestCluster]:
-    """A running private cluster with the real node in `state`; down again (and the lock released) after.
+def real_node_cluster() -> Iterator[TestCluster]:
+    """A running private cluster with the real node; down again, its state removed and the lock released after.
 
     Skips, saying why, where the machine cannot run one (no root, no cgroups).
     """
@@ -56,9 +58,13 @@ def real_node_cluster(state: Path) -> Iterator[TestCluster]:
         pytest.skip(reason)
     with MACHINE_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another test module's real node first
-        cluster = TestCluster(env=real_node_env(state))
+        # Not under pytest's tmp_path (mode 0700): the database servers' unprivileged user must reach their data.
+        root = Path(tempfile.mkdtemp(prefix="homelab-real-node-"))
+        root.chmod(0o755)
+        cluster = TestCluster(env=real_node_env(root / "cluster"))
         try:
             cluster.up()
             yield cluster
         finally:
             cluster.down()
+            shutil.rmtree(root, ignore_errors=True)

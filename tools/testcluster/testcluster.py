@@ -573,6 +573,14 @@ def default_service_account_exists(bin_dir: Path, layout: Layout) -> bool:
         return False
 
 
+def unreachable_by_others(state: Path) -> Path | None:
+    """The first existing folder above `state` that other users may not enter, if any."""
+    for folder in reversed(state.parents):
+        if folder.exists() and not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 def real_node_ready(bin_dir: Path, layout: Layout) -> bool:
     try:
         node = json.loads(kubectl(bin_dir, layout, "get", "node", realnode.NODE_NAME, "-o", "json"))
@@ -631,6 +639,13 @@ def up(layout: Layout) -> bool:
         except (RuntimeError, OSError, subprocess.SubprocessError) as err:
             raise ClusterError(f"building the test cluster's images failed: {err}") from err
     if layout.real_node:
+        closed = unreachable_by_others(layout.state)
+        if closed:
+            raise ClusterError(
+                f"{closed} is closed to other users, so the PostgreSQL servers the real node's pods use (run as an "
+                f"unprivileged user, data in {layout.state / 'postgres'}) cannot reach their data: set "
+                "HOMELAB_TESTCLUSTER_DIR to a directory under one that others may enter (e.g. /var/tmp/testcluster)."
+            )
         try:
             realnode.acquire_lock(layout.state, real_node_runs)
         except realnode.NodeError as err:

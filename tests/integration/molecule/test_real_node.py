@@ -10,8 +10,8 @@ from real_node_clusters import real_node_cluster, real_node_env
 
 
 @pytest.fixture(scope="module")
-def node_cluster(tmp_path_factory):
-    with real_node_cluster(tmp_path_factory.mktemp("real-node") / "cluster") as cluster:
+def node_cluster():
+    with real_node_cluster() as cluster:
         yield cluster
 
 

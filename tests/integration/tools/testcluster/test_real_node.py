@@ -61,8 +61,8 @@ def machine_before():
 
 
 @pytest.fixture(scope="module")
-def node_cluster(tmp_path_factory, machine_before):
-    with real_node_cluster(tmp_path_factory.mktemp("real-node") / "cluster") as cluster:
+def node_cluster(machine_before):
+    with real_node_cluster() as cluster:
         yield cluster
 
 
