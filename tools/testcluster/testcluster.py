@@ -496,6 +496,8 @@ def start_fake_authentik(layout: Layout, procs: Processes) -> None:
             sys.executable,
             str(FAKE_AUTHENTIK_SERVER),
             f"--port={layout.authentik_port}",
+            # With the real node, pods (an in-cluster drift run) reach it at the node's address too.
+            f"--host={'0.0.0.0' if layout.real_node or layout.has_real_node() else '127.0.0.1'}",  # noqa: S104
             f"--token={FAKE_AUTHENTIK_TOKEN}",
             f"--kubeconfig={layout.component_kubeconfig('standins')}",
         ],
