@@ -94,6 +94,8 @@ class Layout:
     authentik_url = property(lambda self: f"http://127.0.0.1:{self.authentik_port}")
     server = property(lambda self: f"https://127.0.0.1:{self.apiserver_port}")
     kubeconfig = property(lambda self: self.state / "kubeconfig")
+    # The address at which the cluster's pods and this machine both reach the fake servers (inventories/local).
+    address_file = property(lambda self: self.state / "address")
     audit_log = property(lambda self: self.state / "audit.log")
     pki_dir = property(lambda self: self.state / "pki")
     kubeconfigs = property(lambda self: self.state / "kubeconfigs")
@@ -537,9 +539,16 @@ def start_standins(layout: Layout, procs: Processes, only_missing: bool = False)
         )
 
 
+def write_address(layout: Layout, real_node: bool) -> None:
+    """Where this machine and the pods reach the fake servers: the real node's address, or loopback."""
+    layout.address_file.write_text(f"{realnode.node_ip() if real_node else '127.0.0.1'}\n")
+
+
 def start_missing(layout: Layout) -> list[str]:
     """On a running cluster: start the fake Connect server and the stand-ins that do not run (new or exited)."""
     procs = Processes(layout.state)
+    if not layout.address_file.exists():  # a cluster started before the file was written
+        write_address(layout, layout.has_real_node())
     before = set(procs.recorded())
     alive = {name for name in before if procs.alive(name)}
     if "fake-onepassword-connect" not in alive:
@@ -658,6 +667,7 @@ def up(layout: Layout) -> bool:
     (layout.state / "bin").symlink_to(bin_dir)
     if node_bin:
         (layout.state / "node-bin").symlink_to(node_bin)
+    write_address(layout, layout.real_node)
     procs = Processes(layout.state)
 
     def phase(name: str) -> None:
