@@ -111,7 +111,7 @@ def import_into(ctr: Path, address: Path, names=None) -> None:
 
 def _ctr(ctr: Path, address: Path, *images_argv: str) -> str:
     argv = [str(ctr), "--address", str(address), "--namespace", CONTAINERD_NAMESPACE, "images", *images_argv]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed (exit {result.returncode}): {result.stderr.strip()}")
     return result.stdout

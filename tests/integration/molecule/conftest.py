@@ -32,6 +32,8 @@ def molecule_test(testcluster) -> Callable[[str], None]:
                 "PY_COLORS": "0",
                 **(env or {}),
             },
+            # Its own: ansible refuses a non-blocking stdin, which a program sharing ours may have made it.
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=1800,
