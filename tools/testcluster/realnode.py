@@ -356,7 +356,10 @@ def write_pki(ca, node: NodeLayout, server: str, kubeconfigs: Path) -> dict[str,
 def containerd_ready(node: NodeLayout) -> bool:
     if not node.socket.exists():
         return False
-    return subprocess.run(node.ctr_argv("version"), stdin=subprocess.DEVNULL, capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run(node.ctr_argv("version"), stdin=subprocess.DEVNULL, capture_output=True, check=False).returncode
+        == 0
+    )
 
 
 def coredns_ready(node: NodeLayout) -> bool:
@@ -446,7 +449,9 @@ def stop(node: NodeLayout, procs) -> list[str]:
     nodehost.kill_and_wait(nodehost.shim_pids(node.socket))
     stop_recorded("kube-proxy", "coredns")
     if (node.bin_dir / "kube-proxy").exists():
-        subprocess.run([str(node.bin_dir / "kube-proxy"), "--cleanup"], stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        subprocess.run(
+            [str(node.bin_dir / "kube-proxy"), "--cleanup"], stdin=subprocess.DEVNULL, capture_output=True, check=False
+        )
     nodehost.remove_kube_chains()
     nodehost.unmount_all(node.root)
     for veth in nodehost.bridge_ports(BRIDGE):
