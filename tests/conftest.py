@@ -89,6 +89,7 @@ def run_ansible(repo_root: Path) -> AnsibleRunner:
         full_env = ansible_env(repo_root if checkout_config else None, **(env or {}))
         done = subprocess.run(
             [str(VENV_BIN / program), *args],
+            stdin=subprocess.DEVNULL,
             cwd=cwd or repo_root,
             env=full_env,
             capture_output=True,

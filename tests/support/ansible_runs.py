@@ -104,7 +104,16 @@ def run_on_controller(
 def run_captured(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
     """`command` run to its end in `cwd` with `env`, its output captured as text; whether it failed is
     the caller's to judge."""
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:

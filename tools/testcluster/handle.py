@@ -35,7 +35,11 @@ class TestCluster:
     def _cli(self, command: str) -> None:
         # A separate process, so the cluster's processes are not our children (no zombies when
         # they stop, and they outlive this interpreter when asked to).
-        subprocess.run([sys.executable, str(HERE / "testcluster.py"), command], env=self.env, check=True)
+        # Not our stdin either: a Go program among its children may leave a shared stdin non-blocking,
+        # which every later ansible program of this process refuses.
+        subprocess.run(
+            [sys.executable, str(HERE / "testcluster.py"), command], stdin=subprocess.DEVNULL, env=self.env, check=True
+        )
 
     def is_running(self) -> bool:
         return running(self.layout)
