@@ -153,19 +153,25 @@ def test_the_node_registers_with_its_address_labels_and_the_kwok_nodes_are_taint
         }
 
 
-def test_a_second_real_node_on_the_machine_is_refused_naming_the_first(node_cluster, tmp_path):
+def test_a_second_real_node_on_the_machine_is_refused_naming_the_first(node_cluster):
+    state = node_cluster.state.parent / "second"  # beside the first: a folder others may enter
     second = {
         **os.environ,
-        "HOMELAB_TESTCLUSTER_DIR": str(tmp_path / "second"),
+        "HOMELAB_TESTCLUSTER_DIR": str(state),
         "HOMELAB_TESTCLUSTER_PORT_BASE": str(node_cluster.layout.port_base + 100),
         "HOMELAB_TESTCLUSTER_REAL_NODE": "1",
     }
     result = subprocess.run(
-        [sys.executable, str(TESTCLUSTER), "up"], env=second, capture_output=True, text=True, check=False
+        [sys.executable, str(TESTCLUSTER), "up"],
+        env=second,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert f"another test cluster's real node runs on this machine (state {node_cluster.state})" in result.stderr
-    assert not (tmp_path / "second").exists()
+    assert not state.exists()
     assert node_cluster.is_running()
 
 
