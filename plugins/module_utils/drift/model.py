@@ -95,7 +95,11 @@ def _values_only_secret(item: ObjectDrift) -> bool:
         item.change == "modified"
         and (item.obj or {}).get("kind") == "Secret"
         and bool(item.fields)
-        and all(f.change == "changed" and f.path.startswith(("data.", "stringData.")) for f in item.fields)
+        # data.password, or data["hosts.yml"] for a key that is no identifier
+        and all(
+            f.change == "changed" and f.path.startswith(("data.", "data[", "stringData.", "stringData["))
+            for f in item.fields
+        )
     )
 
 

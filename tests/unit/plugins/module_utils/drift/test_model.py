@@ -48,3 +48,13 @@ def test_new_secret_values_with_the_rollout_they_cause_are_one_rotation():
     assert credential_rotation([secret, rollout, other]) == [secret, rollout]
     assert credential_rotation([secret, other]) == []
     assert credential_rotation([rollout]) == []
+
+
+def test_new_values_of_a_key_that_is_no_identifier_are_part_of_the_rotation():
+    secret = ObjectDrift("r", "t", "modified", SECRET, [FieldDrift("data.password", "(set)", "(set)", redacted=True)])
+    inventory = ObjectDrift(
+        "r", "t", "modified", {**SECRET, "name": "inventory"}, [FieldDrift('data["hosts.yml"]', "(set)", "(set)")]
+    )
+    rollout = ObjectDrift("r", "t", "modified", DEPLOYMENT, [FieldDrift(CHECKSUM, "b", "a")])
+
+    assert credential_rotation([secret, inventory, rollout]) == [secret, inventory, rollout]
