@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import uuid
@@ -45,6 +46,16 @@ def pytest_collection_modifyitems(items):
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the order within each group stays
+
+
+@pytest.fixture(autouse=True)
+def blocking_stdin():
+    """Every ansible program refuses a non-blocking stdin. The test processes share theirs with the programs
+    they start, and a Go program (kubectl, the real node's tools) may leave it non-blocking: made blocking
+    again before each test."""
+    flags = fcntl.fcntl(0, fcntl.F_GETFL)
+    if flags & os.O_NONBLOCK:
+        fcntl.fcntl(0, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
 
 
 def pytest_sessionfinish(session):

@@ -178,7 +178,7 @@ def etcd_healthy(layout: Layout) -> bool:
 def kubectl(bin_dir: Path, layout: Layout, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
         [str(bin_dir / "kubectl"), f"--kubeconfig={layout.kubeconfig}", *args],
-        input=stdin,
+        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
         capture_output=True,
         text=True,
         check=False,
