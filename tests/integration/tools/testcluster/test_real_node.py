@@ -187,9 +187,11 @@ def test_restricted_pod_runs_as_its_user_with_a_read_only_root(k8s, namespace):
     pod = _running(k8s, namespace, "restricted")
     assert pod.spec.node_name == realnode.NODE_NAME
 
-    logs = eventually(
-        lambda: core.read_namespaced_pod_log("restricted", namespace) or None, timeout=30, what="the pod's output"
-    )
+    def whole_output():  # up to its last line: the error of touch may come before it
+        output = core.read_namespaced_pod_log("restricted", namespace)
+        return output if "root-" in output else None
+
+    logs = eventually(whole_output, timeout=30, what="the pod's output")
     assert logs.splitlines()[0] == "10001"
     assert "Read-only file system" in logs
     assert logs.splitlines()[-1] == "root-read-only"
